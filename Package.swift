@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// pixelgpt-swift: convert, run and evaluate the released PixelGPT checkpoints on the CPU.
+// Layout and dependency rules: ../shared/DESIGN.md. Dependencies point one way:
+// pixelgpt -> Checkpoints -> (Model, SafeTensors); Model never imports a file format.
+import PackageDescription
+
+let package = Package(
+    name: "pixelgpt-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pixelgpt", targets: ["pixelgpt"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
+        .library(name: "Model", targets: ["Model"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, each found through pkg-config (scripts/setup.sh installs them).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+
+        .target(name: "SafeTensors"),
+        .target(name: "Model"),
+        .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model"]),
+        .executableTarget(
+            name: "pixelgpt",
+            dependencies: [
+                "Checkpoints", "SafeTensors", "Model",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
+        // The command-line contract, run against the built executable.
+        .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

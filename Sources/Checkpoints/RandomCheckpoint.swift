@@ -1,0 +1,93 @@
+import Foundation
+import Model
+import SafeTensors
+
+/// Random-weight checkpoints in exactly the released layout (SPEC 2.1, 10): config.json,
+/// generation_config.json and an F32 model.safetensors with `{"format": "pt"}` metadata. Weights follow
+/// the upstream initialisation (N(0, initializer_range^2) for matrices, ones for norm gains, zeros for
+/// biases) from a seeded generator, so the same preset and seed give the same bytes on every machine.
+public enum RandomCheckpoint {
+    /// Writes a checkpoint directory at `directory`, which must not exist or be empty. Everything is
+    /// written into a temporary directory beside it and renamed into place at the end.
+    @discardableResult
+    public static func write(config: PixelGPTConfig, seed: UInt64, to directory: String) throws -> [String] {
+        try config.validate()
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw CheckpointError(path: directory, "exists and is not a directory") }
+            guard (try fm.contentsOfDirectory(atPath: directory)).isEmpty else {
+                throw CheckpointError(path: directory, "directory exists and is not empty")
+            }
+            try fm.removeItem(atPath: directory)
+        }
+        let url = URL(fileURLWithPath: directory)
+        let staging = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
+        try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(config).write(to: URL(fileURLWithPath: staging + "/config.json"))
+            let generation = #"{"_from_model_config": true, "bos_token_id": \#(config.bosTokenId), "eos_token_id": \#(config.eosTokenId), "transformers_version": "4.36.2"}"#
+            try Data((generation + "\n").utf8).write(to: URL(fileURLWithPath: staging + "/generation_config.json"))
+            try SafeTensorsWriter.write(records(config: config, seed: seed), metadata: ["format": "pt"], to: staging + "/model.safetensors")
+            try fm.createDirectory(atPath: url.deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try fm.moveItem(atPath: staging, toPath: directory)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+        return ["config.json", "generation_config.json", "model.safetensors"].map { directory + "/" + $0 }
+    }
+
+    /// The tensors of `config`'s CausalLM state dict as streamed records (no tensor is held in memory).
+    public static func records(config: PixelGPTConfig, seed: UInt64) -> [TensorRecord] {
+        let std = Float(config.initializerRange)
+        return config.causalLMParameters.map { spec in
+            let payload: TensorPayload
+            switch spec.initialization {
+            case .ones: payload = .generated { _, chunk in chunk.update(repeating: 1) }
+            case .zeros: payload = .generated { _, chunk in chunk.update(repeating: 0) }
+            case .normal:
+                let tensorSeed = seed ^ fnv1a(spec.name)
+                payload = .generated { first, chunk in
+                    fillNormal(chunk, std: std, seed: tensorSeed, firstElement: first)
+                }
+            }
+            return TensorRecord(name: spec.name, dtype: .f32, shape: spec.shape, payload: payload)
+        }
+    }
+
+    /// Normal samples by Box-Muller from SplitMix64. Elements 2m and 2m+1 of a tensor are the cosine and
+    /// sine halves of pair m, whose generator state depends only on the tensor's seed and m, so chunking
+    /// cannot change the values.
+    static func fillNormal(_ out: UnsafeMutableBufferPointer<Float>, std: Float, seed: UInt64, firstElement: Int) {
+        let end = firstElement + out.count
+        var pair = firstElement / 2
+        while 2 * pair < end {
+            var state = seed &+ UInt64(pair) &* 0x9E37_79B9_7F4A_7C15
+            let u1 = uniform(&state), u2 = uniform(&state)
+            let radius = (-2 * log(u1)).squareRoot()
+            let angle = 2 * Double.pi * u2
+            let even = 2 * pair, odd = even + 1
+            if even >= firstElement { out[even - firstElement] = Float(radius * cos(angle)) * std }
+            if odd < end { out[odd - firstElement] = Float(radius * sin(angle)) * std }
+            pair += 1
+        }
+    }
+
+    /// A uniform double in (0, 1] from SplitMix64.
+    private static func uniform(_ state: inout UInt64) -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return (Double(z >> 11) + 1) / 9_007_199_254_740_992.0
+    }
+
+    static func fnv1a(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// `ErniePixelConfig` (model_type "ernie-pixel"), decoded from config.json with the upstream key names and
+/// code defaults (SPEC 1.1). Keys it does not model are ignored here; converting a checkpoint copies
+/// config.json as a file, so they are never lost.
+public struct PixelGPTConfig: Codable, Equatable, Sendable {
+    public var modelType: String = "ernie-pixel"
+    public var architectures: [String]? = ["ErniePixelForCausalLM"]
+    public var vocabSize: Int = 32000
+    public var hiddenSize: Int = 4096
+    public var intermediateSize: Int = 11008
+    public var numHiddenLayers: Int = 32
+    public var numAttentionHeads: Int = 32
+    /// nil falls back to `numAttentionHeads` (SPEC 1.1).
+    public var numKeyValueHeads: Int?
+    public var hiddenAct: String = "silu"
+    public var maxPositionEmbeddings: Int = 2048
+    public var imageSize: [Int] = [16, 16384]
+    public var patchSize: Int = 16
+    public var numChannels: Int = 3
+    public var initializerRange: Double = 0.02
+    /// The code default is 1e-6; the released checkpoints say 1e-5 (SPEC 1.2, 11.1).
+    public var rmsNormEps: Double = 1e-6
+    public var useCache: Bool = true
+    public var padTokenId: Int?
+    public var bosTokenId: Int = 1
+    public var eosTokenId: Int = 2
+    public var pretrainingTp: Int = 1
+    public var tieWordEmbeddings: Bool = false
+    public var ropeTheta: Double = 10000
+    public var ropeScaling: RopeScaling?
+    public var attentionBias: Bool = false
+    public var attentionDropout: Double = 0
+    public var normPixLoss: Bool = true
+    public var numLabels: Int?
+    public var torchDtype: String?
+    public var transformersVersion: String?
+
+    public struct RopeScaling: Codable, Equatable, Sendable {
+        public var type: String
+        public var factor: Double
+    }
+
+    public init() {}
+
+    public var keyValueHeads: Int { numKeyValueHeads ?? numAttentionHeads }
+    public var headDimension: Int { hiddenSize / numAttentionHeads }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case modelType = "model_type", architectures
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads", hiddenAct = "hidden_act"
+        case maxPositionEmbeddings = "max_position_embeddings", imageSize = "image_size", patchSize = "patch_size"
+        case numChannels = "num_channels", initializerRange = "initializer_range", rmsNormEps = "rms_norm_eps"
+        case useCache = "use_cache", padTokenId = "pad_token_id", bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
+        case pretrainingTp = "pretraining_tp", tieWordEmbeddings = "tie_word_embeddings", ropeTheta = "rope_theta"
+        case ropeScaling = "rope_scaling", attentionBias = "attention_bias", attentionDropout = "attention_dropout"
+        case normPixLoss = "norm_pix_loss", numLabels = "num_labels", torchDtype = "torch_dtype"
+        case transformersVersion = "transformers_version"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = PixelGPTConfig()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        modelType = try value(.modelType, d.modelType)
+        architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
+        vocabSize = try value(.vocabSize, d.vocabSize)
+        hiddenSize = try value(.hiddenSize, d.hiddenSize)
+        intermediateSize = try value(.intermediateSize, d.intermediateSize)
+        numHiddenLayers = try value(.numHiddenLayers, d.numHiddenLayers)
+        numAttentionHeads = try value(.numAttentionHeads, d.numAttentionHeads)
+        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
+        hiddenAct = try value(.hiddenAct, d.hiddenAct)
+        maxPositionEmbeddings = try value(.maxPositionEmbeddings, d.maxPositionEmbeddings)
+        imageSize = try value(.imageSize, d.imageSize)
+        patchSize = try value(.patchSize, d.patchSize)
+        numChannels = try value(.numChannels, d.numChannels)
+        initializerRange = try value(.initializerRange, d.initializerRange)
+        rmsNormEps = try value(.rmsNormEps, d.rmsNormEps)
+        useCache = try value(.useCache, d.useCache)
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
+        bosTokenId = try value(.bosTokenId, d.bosTokenId)
+        eosTokenId = try value(.eosTokenId, d.eosTokenId)
+        pretrainingTp = try value(.pretrainingTp, d.pretrainingTp)
+        tieWordEmbeddings = try value(.tieWordEmbeddings, d.tieWordEmbeddings)
+        ropeTheta = try value(.ropeTheta, d.ropeTheta)
+        ropeScaling = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling)
+        attentionBias = try value(.attentionBias, d.attentionBias)
+        attentionDropout = try value(.attentionDropout, d.attentionDropout)
+        normPixLoss = try value(.normPixLoss, d.normPixLoss)
+        numLabels = try c.decodeIfPresent(Int.self, forKey: .numLabels)
+        torchDtype = try c.decodeIfPresent(String.self, forKey: .torchDtype)
+        transformersVersion = try c.decodeIfPresent(String.self, forKey: .transformersVersion)
+    }
+
+    /// Decodes config.json and refuses shapes the model cannot have, naming the key.
+    public static func decode(json: Data) throws -> PixelGPTConfig {
+        let config = try JSONDecoder().decode(PixelGPTConfig.self, from: json)
+        try config.validate()
+        return config
+    }
+
+    public struct InvalidConfig: Error, CustomStringConvertible {
+        public let key: String
+        public let reason: String
+        public var description: String { "config key \"\(key)\": \(reason)" }
+    }
+
+    public func validate() throws {
+        func require(_ ok: Bool, _ key: CodingKeys, _ reason: String) throws {
+            if !ok { throw InvalidConfig(key: key.rawValue, reason: reason) }
+        }
+        try require(vocabSize > 0, .vocabSize, "must be positive, is \(vocabSize)")
+        try require(hiddenSize > 0, .hiddenSize, "must be positive, is \(hiddenSize)")
+        try require(intermediateSize > 0, .intermediateSize, "must be positive, is \(intermediateSize)")
+        try require(numHiddenLayers >= 0, .numHiddenLayers, "must not be negative, is \(numHiddenLayers)")
+        try require(numAttentionHeads > 0 && hiddenSize % numAttentionHeads == 0, .numAttentionHeads,
+                    "must divide hidden_size \(hiddenSize), is \(numAttentionHeads)")
+        try require(keyValueHeads > 0 && numAttentionHeads % keyValueHeads == 0, .numKeyValueHeads,
+                    "must divide num_attention_heads \(numAttentionHeads), is \(keyValueHeads)")
+        try require(headDimension % 2 == 0, .numAttentionHeads, "head dimension \(headDimension) must be even for RoPE")
+        try require(numChannels == 3, .numChannels, "must be 3 (SPEC 3.2), is \(numChannels)")
+        try require(patchSize > 0, .patchSize, "must be positive, is \(patchSize)")
+        try require(rmsNormEps > 0, .rmsNormEps, "must be positive, is \(rmsNormEps)")
+        try require(hiddenAct == "silu", .hiddenAct, "only \"silu\" is supported, is \"\(hiddenAct)\"")
+        if let s = ropeScaling {
+            try require(s.type == "linear" || s.type == "dynamic", .ropeScaling, "type must be \"linear\" or \"dynamic\", is \"\(s.type)\"")
+            try require(s.factor > 1, .ropeScaling, "factor must be > 1, is \(s.factor)")
+        }
+    }
+
+    /// Sizes for random-weight checkpoints in the released layout (demos, tests, benchmarks). `base` is the
+    /// released configuration (SPEC 1.2, 350,277,632 parameters); the others shrink it but keep the
+    /// Llama-2 vocabulary, so that every preset runs with the real tokenizer.
+    public enum Preset: String, CaseIterable, Sendable {
+        case tiny, small, base
+    }
+
+    public static func preset(_ preset: Preset) -> PixelGPTConfig {
+        var c = PixelGPTConfig()
+        c.vocabSize = 32000
+        c.maxPositionEmbeddings = 1024
+        c.rmsNormEps = 1e-5
+        c.torchDtype = "float32"
+        c.transformersVersion = "4.36.2"
+        switch preset {
+        case .tiny:
+            (c.hiddenSize, c.intermediateSize, c.numHiddenLayers, c.numAttentionHeads, c.numKeyValueHeads) = (64, 176, 2, 4, 2)
+        case .small:
+            (c.hiddenSize, c.intermediateSize, c.numHiddenLayers, c.numAttentionHeads, c.numKeyValueHeads) = (256, 704, 4, 4, 2)
+        case .base:
+            (c.hiddenSize, c.intermediateSize, c.numHiddenLayers, c.numAttentionHeads, c.numKeyValueHeads) = (1024, 2816, 24, 16, 8)
+        }
+        return c
+    }
+}

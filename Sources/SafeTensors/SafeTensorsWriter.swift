@@ -1,0 +1,265 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A tensor to be written: its name, stored dtype and shape, and where its bytes come from.
+public struct TensorRecord: Sendable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    public let payload: TensorPayload
+
+    public init(name: String, dtype: DType, shape: [Int], payload: TensorPayload) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.payload = payload
+    }
+
+    /// The tensor of `view` stored as it is, or converted to `dtype` when that differs.
+    public init(copying view: TensorView, as dtype: DType? = nil, name: String? = nil) {
+        let target = dtype ?? view.dtype
+        self.init(name: name ?? view.name, dtype: target, shape: view.shape,
+                  payload: target == view.dtype ? .stored(view) : .converted(view))
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// Where a record's bytes come from. Every variant streams: the writer never holds a second copy of the
+/// file, only one chunk at a time.
+public enum TensorPayload: Sendable {
+    /// Bytes already in the record's dtype.
+    case bytes([UInt8])
+    /// The stored bytes of a tensor in another file, copied unchanged (dtype must match).
+    case stored(TensorView)
+    /// A tensor of any decodable dtype, converted through Float32 to the record's dtype (F32, F16, BF16).
+    case converted(TensorView)
+    /// Float32 values, encoded as the record's dtype.
+    case float32([Float])
+    /// Float32 values produced chunk by chunk: called with the index of the chunk's first element and a
+    /// buffer to fill; encoded as the record's dtype.
+    case generated(@Sendable (_ firstElement: Int, _ chunk: UnsafeMutableBufferPointer<Float>) -> Void)
+}
+
+/// Writes safetensors files that the reference implementation reads and, for the same tensors and at most
+/// one metadata entry, reproduces byte for byte: tensors ordered by descending dtype size then name,
+/// compact JSON header padded with spaces to a multiple of 8. Output goes to a temporary file beside the
+/// destination, is flushed to disk, and is renamed into place only when complete.
+public enum SafeTensorsWriter {
+    /// Elements converted per chunk when streaming converted or generated payloads.
+    static let chunkElements = 1 << 20
+
+    /// Writes `records` to `path`. Returns the header as written.
+    @discardableResult
+    public static func write(_ records: [TensorRecord], metadata: [String: String]? = nil, to path: String) throws(SafeTensorsError) -> SafeTensorsHeader {
+        let ordered = try validatedInReferenceOrder(records, path: path)
+        var infos: [TensorInfo] = []
+        var offset = 0
+        for record in ordered {
+            let size = record.dtype.byteCount(elements: record.elementCount)!
+            infos.append(TensorInfo(name: record.name, dtype: record.dtype, shape: record.shape, dataOffsets: offset..<(offset + size)))
+            offset += size
+        }
+        let headerBytes = SafeTensorsHeader.encode(tensors: infos, metadata: metadata)
+        try AtomicFile.write(to: path) { (sink: inout ByteSink) throws(SafeTensorsError) in
+            sink.append(headerBytes)
+            for (record, info) in zip(ordered, infos) {
+                let before = sink.count
+                try emit(record, into: &sink, path: path)
+                guard sink.count - before == info.byteCount else {
+                    throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
+                        reason: "payload has \(sink.count - before) bytes, dtype and shape need \(info.byteCount)"))
+                }
+            }
+        }
+        return try SafeTensorsFile(path: path).header
+    }
+
+    /// The reference writer's order: descending dtype rank (so larger elements come first and stay
+    /// aligned), then name by bytes.
+    static func validatedInReferenceOrder(_ records: [TensorRecord], path: String) throws(SafeTensorsError) -> [TensorRecord] {
+        var seen = Set<String>()
+        for record in records {
+            guard seen.insert(record.name).inserted else { throw SafeTensorsError(path: path, .duplicateTensor(record.name)) }
+            guard record.name != SafeTensorsHeader.metadataKey else {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "the name is reserved for metadata"))
+            }
+            guard record.shape.allSatisfy({ $0 >= 0 }), record.dtype.byteCount(elements: record.elementCount) != nil else {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "shape \(record.shape) is not storable as \(record.dtype.rawValue)"))
+            }
+            switch record.payload {
+            case .converted(let view) where !view.dtype.convertsToFloat32:
+                throw SafeTensorsError(path: path, .notDecodable(tensor: view.name, dtype: view.dtype))
+            case .converted, .float32, .generated:
+                guard ElementConversion.encodableFromFloat32.contains(record.dtype) else {
+                    throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
+                        reason: "conversion to \(record.dtype.rawValue) is not supported (F32, F16, BF16 are)"))
+                }
+            case .stored(let view) where view.dtype != record.dtype:
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
+                    reason: "stored bytes are \(view.dtype.rawValue), record says \(record.dtype.rawValue)"))
+            default:
+                break
+            }
+            if case .converted(let view) = record.payload, view.info.elementCount != record.elementCount {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "source has \(view.info.elementCount) elements"))
+            }
+            if case .float32(let values) = record.payload, values.count != record.elementCount {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "\(values.count) values for shape \(record.shape)"))
+            }
+        }
+        return records.sorted { a, b in
+            a.dtype != b.dtype ? a.dtype > b.dtype : Array(a.name.utf8).lexicographicallyPrecedes(b.name.utf8)
+        }
+    }
+
+    private static func emit(_ record: TensorRecord, into sink: inout ByteSink, path: String) throws(SafeTensorsError) {
+        switch record.payload {
+        case .bytes(let bytes):
+            sink.append(bytes)
+        case .stored(let view):
+            view.withUnsafeBytes { sink.append($0) }
+        case .float32(let values):
+            values.withUnsafeBufferPointer { source in
+                encodeChunks(count: values.count, dtype: record.dtype, into: &sink) { first, chunk in
+                    _ = chunk.initialize(from: UnsafeBufferPointer(rebasing: source[first..<(first + chunk.count)]))
+                }
+            }
+        case .converted(let view):
+            view.withUnsafeBytes { raw in
+                let elementBytes = view.dtype.bitSize / 8
+                encodeChunks(count: view.info.elementCount, dtype: record.dtype, into: &sink) { first, chunk in
+                    let bytes = UnsafeRawBufferPointer(rebasing: raw[(first * elementBytes)..<((first + chunk.count) * elementBytes)])
+                    ElementConversion.toFloat32(bytes, dtype: view.dtype, into: chunk)
+                }
+            }
+        case .generated(let fill):
+            encodeChunks(count: record.elementCount, dtype: record.dtype, into: &sink, fill: fill)
+        }
+        try sink.flushIfFailed()
+    }
+
+    /// Produces Float32 values chunk by chunk, encodes each as `dtype` and appends it.
+    private static func encodeChunks(
+        count: Int, dtype: DType, into sink: inout ByteSink, fill: (Int, UnsafeMutableBufferPointer<Float>) -> Void
+    ) {
+        let chunkCapacity = min(count, chunkElements)
+        guard chunkCapacity > 0 else { return }
+        let values = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCapacity)
+        let encoded = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkCapacity * dtype.bitSize / 8, alignment: 16)
+        defer { values.deallocate(); encoded.deallocate() }
+        var first = 0
+        while first < count {
+            let n = min(chunkCapacity, count - first)
+            let chunk = UnsafeMutableBufferPointer(rebasing: values[0..<n])
+            fill(first, chunk)
+            let out = UnsafeMutableRawBufferPointer(rebasing: encoded[0..<(n * dtype.bitSize / 8)])
+            ElementConversion.fromFloat32(UnsafeBufferPointer(chunk), to: dtype, into: out)
+            sink.append(UnsafeRawBufferPointer(out))
+            first += n
+        }
+    }
+}
+
+/// Buffered appends to a file descriptor. A write error is remembered and reported at the next check,
+/// so that appends stay non-throwing inside conversion loops.
+public struct ByteSink: ~Copyable {
+    private let fd: Int32
+    private let path: String
+    private var buffer: [UInt8] = []
+    private var failure: String?
+    /// Bytes appended so far.
+    public private(set) var count = 0
+    static let bufferSize = 4 << 20
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        buffer.reserveCapacity(Self.bufferSize)
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        count += bytes.count
+        if buffer.count + bytes.count > Self.bufferSize { flush() }
+        if bytes.count >= Self.bufferSize {
+            writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        let pending = buffer
+        buffer.removeAll(keepingCapacity: true)
+        pending.withUnsafeBytes { writeAll($0) }
+    }
+
+    private mutating func writeAll(_ bytes: UnsafeRawBufferPointer) {
+        guard failure == nil, var p = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let n = Glibc.write(fd, p, remaining)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = String(cString: strerror(errno))
+                return
+            }
+            p += n
+            remaining -= n
+        }
+    }
+
+    /// Throws the first write error, if any happened.
+    mutating func flushIfFailed() throws(SafeTensorsError) {
+        if let failure { throw SafeTensorsError(path: path, .writeFailed(failure)) }
+    }
+
+    mutating func finish() throws(SafeTensorsError) {
+        flush()
+        try flushIfFailed()
+    }
+}
+
+/// Writes a file under a temporary name in the destination's directory and renames it into place only
+/// after everything was written and synced: a reader never sees a half-written file, and a failed write
+/// leaves nothing behind.
+public enum AtomicFile {
+    public static func write(to path: String, _ produce: (inout ByteSink) throws(SafeTensorsError) -> Void) throws(SafeTensorsError) {
+        let temporary = temporaryPath(for: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SafeTensorsError(path: path, .writeFailed("cannot create \(temporary): \(String(cString: strerror(errno)))")) }
+        var committed = false
+        defer {
+            if !committed { unlink(temporary) }
+        }
+        do {
+            defer { close(fd) }
+            var sink = ByteSink(fd: fd, path: path)
+            try produce(&sink)
+            try sink.finish()
+            guard fsync(fd) == 0 else { throw SafeTensorsError(path: path, .writeFailed("fsync: \(String(cString: strerror(errno)))")) }
+        }
+        guard rename(temporary, path) == 0 else { throw SafeTensorsError(path: path, .writeFailed("rename: \(String(cString: strerror(errno)))")) }
+        committed = true
+    }
+
+    /// Writes small contents (an index, a config) atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws(SafeTensorsError) {
+        try write(to: path) { (sink: inout ByteSink) in sink.append(bytes) }
+    }
+
+    static func temporaryPath(for path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return "\(directory).\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+}

@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `model.safetensors.index.json`: which shard holds which tensor, as Hugging Face writes it:
+/// `{"metadata": {"total_size": BYTES, ...}, "weight_map": {NAME: SHARD_FILE, ...}}`.
+public struct ShardIndex: Sendable, Equatable {
+    public static let defaultFileName = "model.safetensors.index.json"
+
+    /// Tensor name to shard file name (relative to the index's directory).
+    public var weightMap: [String: String]
+    /// `metadata.total_size`: the sum of tensor bytes (not file sizes), when given.
+    public var totalSize: Int?
+    /// Other metadata entries, kept as their JSON text.
+    public var otherMetadata: [String: String]
+
+    public init(weightMap: [String: String], totalSize: Int?, otherMetadata: [String: String] = [:]) {
+        self.weightMap = weightMap
+        self.totalSize = totalSize
+        self.otherMetadata = otherMetadata
+    }
+
+    /// Shard file names in a stable order (sorted).
+    public var shardFiles: [String] { Set(weightMap.values).sorted() }
+
+    public static func read(path: String) throws(SafeTensorsError) -> ShardIndex {
+        let region = try MappedRegion(path: path)
+        func invalid(_ reason: String) -> SafeTensorsError { SafeTensorsError(path: path, .invalidIndex(reason)) }
+        guard String(validating: region.bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil else { throw invalid("not valid UTF-8") }
+        let json: HeaderJSON.Value
+        do {
+            json = try HeaderJSON.parse(region.bytes)
+        } catch {
+            throw SafeTensorsError(path: path, .headerSyntax(message: error.message, offset: error.offset))
+        }
+        guard case .object(let top) = json else { throw invalid("top level must be an object") }
+        guard let weightMapValue = top.first(where: { $0.key == "weight_map" })?.value,
+            case .object(let entries) = weightMapValue
+        else { throw invalid("\"weight_map\" object missing") }
+        var weightMap: [String: String] = [:]
+        for (name, value) in entries.map({ ($0.key, $0.value) }) {
+            guard case .string(let file) = value, !file.isEmpty else { throw invalid("weight_map[\"\(name)\"] must be a file name") }
+            guard !file.contains("/"), file != ".", file != ".." else { throw invalid("weight_map[\"\(name)\"] = \"\(file)\" leaves the directory") }
+            weightMap[name] = file
+        }
+        var totalSize: Int?
+        var other: [String: String] = [:]
+        if let metadataValue = top.first(where: { $0.key == "metadata" })?.value {
+            guard case .object(let metadata) = metadataValue else { throw invalid("\"metadata\" must be an object") }
+            for (key, value) in metadata.map({ ($0.key, $0.value) }) {
+                if key == "total_size" {
+                    guard let size = value.unsignedInteger, size <= UInt64(Int.max) else { throw invalid("metadata.total_size must be a non-negative integer") }
+                    totalSize = Int(size)
+                } else {
+                    var text: [UInt8] = []
+                    HeaderJSON.write(value, into: &text)
+                    other[key] = String(decoding: text, as: UTF8.self)
+                }
+            }
+        }
+        return ShardIndex(weightMap: weightMap, totalSize: totalSize, otherMetadata: other)
+    }
+
+    /// The index as JSON, keys sorted and indented by two spaces as `json.dumps(..., indent=2,
+    /// sort_keys=True)` writes it in transformers.
+    public func encoded() -> [UInt8] {
+        func sortedKeys<V>(_ map: [String: V]) -> [String] {
+            map.keys.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+        }
+        var out: [UInt8] = Array("{\n  \"metadata\": {".utf8)
+        var metadataLines: [[UInt8]] = []
+        var metadata = otherMetadata
+        if let totalSize { metadata["total_size"] = String(totalSize) }
+        for key in sortedKeys(metadata) {
+            var line: [UInt8] = Array("\n    ".utf8)
+            HeaderJSON.writeString(key, into: &line)
+            line += Array(": ".utf8) + Array(metadata[key]!.utf8)
+            metadataLines.append(line)
+        }
+        out += metadataLines.joined(separator: Array(",".utf8))
+        out += Array((metadataLines.isEmpty ? "},\n  \"weight_map\": {" : "\n  },\n  \"weight_map\": {").utf8)
+        var mapLines: [[UInt8]] = []
+        for name in sortedKeys(weightMap) {
+            var line: [UInt8] = Array("\n    ".utf8)
+            HeaderJSON.writeString(name, into: &line)
+            line += Array(": ".utf8)
+            HeaderJSON.writeString(weightMap[name]!, into: &line)
+            mapLines.append(line)
+        }
+        out += mapLines.joined(separator: Array(",".utf8))
+        out += Array((mapLines.isEmpty ? "}\n}\n" : "\n  }\n}\n").utf8)
+        return out
+    }
+}
+
+/// A sharded safetensors checkpoint opened through its index: every shard's header is read and checked
+/// against the index; no tensor bytes are read.
+public final class ShardedSafeTensors: TensorSource, Sendable {
+    public let path: String
+    public let index: ShardIndex
+    /// Open shards by file name.
+    public let shards: [String: SafeTensorsFile]
+    public let tensorInfos: [TensorInfo]
+    /// Problems that do not stop reading (a total_size that disagrees with the tensors).
+    public let warnings: [String]
+
+    public init(indexPath: String) throws(SafeTensorsError) {
+        path = indexPath
+        index = try ShardIndex.read(path: indexPath)
+        let directory = indexPath.lastIndex(of: "/").map { String(indexPath[...$0]) } ?? ""
+        var shards: [String: SafeTensorsFile] = [:]
+        let firstTensorOfShard = Dictionary(index.weightMap.map { ($0.value, $0.key) }, uniquingKeysWith: { a, b in min(a, b) })
+        for file in index.shardFiles {
+            let shardPath = directory + file
+            if access(shardPath, F_OK) != 0 {
+                throw SafeTensorsError(path: indexPath, .missingShard(shard: file, tensor: firstTensorOfShard[file] ?? "?"))
+            }
+            shards[file] = try SafeTensorsFile(path: shardPath)
+        }
+        var infos: [TensorInfo] = []
+        for (file, shard) in shards.sorted(by: { $0.key < $1.key }) {
+            for info in shard.tensorInfos where index.weightMap[info.name] == file {
+                infos.append(info)
+            }
+        }
+        for (name, file) in index.weightMap where shards[file]!.header.info(named: name) == nil {
+            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(name)\" but the shard has no such tensor"))
+        }
+        tensorInfos = infos
+        self.shards = shards
+        let bytes = infos.reduce(0) { $0 + $1.byteCount }
+        if let declared = index.totalSize, declared != bytes {
+            warnings = ["metadata.total_size is \(declared) but the indexed tensors hold \(bytes) bytes"]
+        } else {
+            warnings = []
+        }
+    }
+
+    /// The first shard's `__metadata__` (the shards of one checkpoint carry the same).
+    public var metadata: [String: String]? { index.shardFiles.first.flatMap { shards[$0]?.metadata } }
+
+    public func tensor(named name: String) throws(SafeTensorsError) -> TensorView {
+        guard let file = index.weightMap[name], let shard = shards[file] else {
+            throw SafeTensorsError(path: path, .tensorNotFound(name))
+        }
+        return try shard.tensor(named: name)
+    }
+}
+
+extension SafeTensorsWriter {
+    /// Shard file name in the Hugging Face pattern, `model-00001-of-00003.safetensors`.
+    public static func shardFileName(base: String = "model", index: Int, of count: Int) -> String {
+        func pad(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
+        return "\(base)-\(pad(index))-of-\(pad(count)).safetensors"
+    }
+
+    /// Splits `records` into shards of at most `maxShardBytes` tensor bytes (a larger tensor gets a shard
+    /// of its own), in the writer's order, and writes them plus `model.safetensors.index.json` into
+    /// `directory`. When everything fits in one shard, writes a single `model.safetensors` and no index,
+    /// as transformers does. Shards are each written atomically and the index last, so an interrupted
+    /// write leaves no index that names missing shards. Returns the paths written.
+    @discardableResult
+    public static func writeSharded(
+        _ records: [TensorRecord], metadata: [String: String]? = nil, directory: String, maxShardBytes: Int,
+        base: String = "model"
+    ) throws(SafeTensorsError) -> [String] {
+        let ordered = try validatedInReferenceOrder(records, path: directory)
+        var groups: [[TensorRecord]] = [[]]
+        var currentBytes = 0
+        for record in ordered {
+            let size = record.dtype.byteCount(elements: record.elementCount)!
+            if !groups[groups.count - 1].isEmpty && currentBytes + size > maxShardBytes {
+                groups.append([])
+                currentBytes = 0
+            }
+            groups[groups.count - 1].append(record)
+            currentBytes += size
+        }
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        if groups.count == 1 {
+            let single = prefix + base + ".safetensors"
+            try write(ordered, metadata: metadata, to: single)
+            return [single]
+        }
+        var written: [String] = []
+        var weightMap: [String: String] = [:]
+        var total = 0
+        for (i, group) in groups.enumerated() {
+            let file = shardFileName(base: base, index: i + 1, of: groups.count)
+            let header = try write(group, metadata: metadata, to: prefix + file)
+            for info in header.tensors { weightMap[info.name] = file }
+            total += header.dataByteCount
+            written.append(prefix + file)
+        }
+        let indexPath = prefix + base + ".safetensors.index.json"
+        try AtomicFile.write(ShardIndex(weightMap: weightMap, totalSize: total).encoded(), to: indexPath)
+        written.append(indexPath)
+        return written
+    }
+}

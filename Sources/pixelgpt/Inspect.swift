@@ -1,0 +1,50 @@
+import ArgumentParser
+import Checkpoints
+import Foundation
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List a checkpoint's tensors, dtypes, shapes, bytes, parameter count, metadata and config.",
+        discussion: "PATH is a .safetensors file, a model.safetensors.index.json, or a checkpoint directory. Reads headers only."
+    )
+
+    @Argument(help: "A .safetensors file, a sharded index, or a checkpoint directory.")
+    var path: String
+
+    @Flag(help: "Print the report as JSON (schema pixelgpt.inspect, version 1).")
+    var json = false
+
+    func run() throws {
+        let report = try reportingErrors { try CheckpointInspection.inspect(path) }
+        if json {
+            try printJSON(report)
+        } else {
+            print(render(report), terminator: "")
+        }
+        for warning in report.warnings { log("warning: \(warning)") }
+    }
+
+    func render(_ r: CheckpointInspection) -> String {
+        var out = "\(r.path) (\(r.kind))\n"
+        if r.files.count > 1 { out += "shards: \(r.files.joined(separator: ", "))\n" }
+        if let metadata = r.metadata, !metadata.isEmpty {
+            out += "metadata: " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        if let c = r.config {
+            out += "config: \(c.modelType) \(c.architectures?.joined(separator: ",") ?? "-"), hidden \(c.hiddenSize), "
+                + "intermediate \(c.intermediateSize), layers \(c.numHiddenLayers), heads \(c.numAttentionHeads)/\(c.numKeyValueHeads) kv, "
+                + "vocab \(c.vocabSize), rms_norm_eps \(c.rmsNormEps), dtype \(c.torchDtype ?? "-")\n"
+        }
+        if !r.companionFiles.isEmpty { out += "files: \(r.companionFiles.joined(separator: ", "))\n" }
+        let nameWidth = min(72, r.tensors.map(\.name.count).max() ?? 4)
+        for t in r.tensors {
+            let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
+            out += t.name.padding(toLength: max(nameWidth, t.name.count), withPad: " ", startingAt: 0)
+                + "  " + t.dtype.padding(toLength: 11, withPad: " ", startingAt: 0)
+                + shape.padding(toLength: 22, withPad: " ", startingAt: 0) + "  \(t.bytes)\n"
+        }
+        out += "total: \(r.totals.tensors) tensors, \(r.totals.parameters) parameters, \(r.totals.bytes) bytes"
+        out += " (" + r.totals.byDtype.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.parameters)" }.joined(separator: ", ") + ")\n"
+        return out
+    }
+}

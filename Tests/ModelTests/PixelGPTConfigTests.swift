@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import Model
+
+@Suite struct PixelGPTConfigTests {
+    /// The released config.json (SPEC 1.2) decodes with its values, code defaults fill the rest.
+    @Test func decodesTheReleasedConfig() throws {
+        let json = """
+        {"_name_or_path": "meta-llama/Llama-2-7b-hf", "architectures": ["ErniePixelForCausalLM"],
+         "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 2,
+         "hidden_act": "silu", "hidden_size": 1024, "image_size": [16, 16384], "initializer_range": 0.02,
+         "intermediate_size": 2816, "max_position_embeddings": 1024, "model_type": "ernie-pixel",
+         "norm_pix_loss": true, "num_attention_heads": 16, "num_channels": 3, "num_hidden_layers": 24,
+         "num_key_value_heads": 8, "patch_size": 16, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+         "rope_scaling": null, "rope_theta": 10000, "tie_word_embeddings": false, "torch_dtype": "float32",
+         "transformers_version": "4.36.2", "use_cache": true, "vocab_size": 32000}
+        """
+        let config = try PixelGPTConfig.decode(json: Data(json.utf8))
+        #expect(config == PixelGPTConfig.preset(.base))
+        #expect(config.rmsNormEps == 1e-5)
+        #expect(config.headDimension == 64 && config.keyValueHeads == 8)
+        #expect(config.padTokenId == nil)
+    }
+
+    @Test func codeDefaultsApplyWhenKeysAreMissing() throws {
+        let config = try PixelGPTConfig.decode(json: Data("{}".utf8))
+        #expect(config.rmsNormEps == 1e-6)
+        #expect(config.keyValueHeads == config.numAttentionHeads)
+        #expect(config.hiddenSize == 4096)
+    }
+
+    /// SPEC 2.4: the released architecture has 350,277,632 parameters.
+    @Test func baseParameterCountMatchesTheRelease() {
+        let specs = PixelGPTConfig.preset(.base).causalLMParameters
+        #expect(specs.reduce(0) { $0 + $1.elementCount } == 350_277_632)
+        #expect(specs.count == 5 + 24 * 9 + 3)
+        #expect(specs.first { $0.name == "model.layers.23.self_attn.k_proj.weight" }?.shape == [512, 1024])
+        #expect(specs.first { $0.name == "lm_pixel_head.weight" }?.shape == [768, 1024])
+        #expect(Set(specs.map(\.name)).count == specs.count)
+    }
+
+    @Test func invalidValuesAreRefusedWithTheKeyNamed() {
+        for (json, key) in [
+            (#"{"hidden_size": 100, "num_attention_heads": 16}"#, "num_attention_heads"),
+            (#"{"num_attention_heads": 16, "num_key_value_heads": 5}"#, "num_key_value_heads"),
+            (#"{"num_channels": 1}"#, "num_channels"),
+            (#"{"rope_scaling": {"type": "yarn", "factor": 2.0}}"#, "rope_scaling"),
+        ] {
+            #expect {
+                try PixelGPTConfig.decode(json: Data(json.utf8))
+            } throws: { error in
+                (error as? PixelGPTConfig.InvalidConfig)?.key == key
+            }
+        }
+    }
+}

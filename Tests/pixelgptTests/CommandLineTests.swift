@@ -1,0 +1,97 @@
+import Foundation
+import SafeTensors
+import Testing
+
+/// The command-line contract of DESIGN.md: data on stdout, one-line errors on stderr, exit status.
+@Suite struct CommandLineTests {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let executable: URL = {
+        // The test bundle sits in the same products directory as the built tool.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pixelgpt").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("pixelgpt")
+    }()
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "pixelgpt-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func helpListsOnlyWorkingCommands() throws {
+        let help = try Self.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("inspect") && help.stdout.contains("init"))
+        for missing in ["convert", "verify", "forward", "eval", "render", "tokenize"] {
+            #expect(!help.stdout.contains("  \(missing) "), "\(missing) is listed but not implemented")
+        }
+    }
+
+    @Test func initThenInspectAsJSON() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let created = try Self.run(["init", "--preset", "tiny", "--seed", "3", dir + "/ckpt"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let inspected = try Self.run(["inspect", "--json", dir + "/ckpt"])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any])
+        #expect(json["schema"] as? String == "pixelgpt.inspect")
+        #expect(json["version"] as? Int == 1)
+        #expect(json["kind"] as? String == "directory")
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect(totals["parameters"] as? Int == 4_286_976)
+        let tensors = try #require(json["tensors"] as? [[String: Any]])
+        #expect(tensors.count == 26)
+        #expect(Set(tensors[0].keys) == ["name", "dtype", "shape", "bytes", "parameters", "file", "data_offsets"])
+        let config = try #require(json["config"] as? [String: Any])
+        #expect(config["rms_norm_eps"] as? Double == 1e-5)
+
+        let text = try Self.run(["inspect", dir + "/ckpt/model.safetensors"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("total: 26 tensors, 4286976 parameters"))
+    }
+
+    @Test func badInputGivesOneLineErrorAndNonZeroExit() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let truncated = dir + "/truncated.safetensors"
+        try Data([0x10, 0, 0, 0, 0, 0, 0, 0, 0x7B]).write(to: URL(fileURLWithPath: truncated))
+        for (arguments, needle) in [
+            (["inspect", truncated], "truncated.safetensors: header length 16 runs past the end"),
+            (["inspect", dir], "no weights found"),
+            (["inspect", dir + "/nope.safetensors"], "no such file"),
+        ] {
+            let result = try Self.run(arguments)
+            #expect(result.status != 0)
+            #expect(result.stdout.isEmpty)
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(result.stderr)")
+            #expect(result.stderr.contains(needle), "\(result.stderr)")
+        }
+        let existing = try Self.run(["init", "--preset", "tiny", dir])
+        #expect(existing.status != 0)
+        #expect(existing.stderr.contains("not empty"))
+    }
+}

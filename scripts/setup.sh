@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what pixelgpt-swift needs to build and test, and nothing else. Idempotent: a second run
+# installs nothing and only checks. Needs root (or sudo) for apt-get; CI and the dev machines run as root.
+set -euo pipefail
+
+# System libraries the Swift package links (Sources/C*), pkg-config to find them, and the fonts the
+# renderer falls back on (SPEC 5; Debian's Noto replaces the original's GoNotoCurrent.ttf).
+APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev fonts-noto-core fonts-noto-cjk)
+# Reference implementations the interoperability tests compare against (run only when importable).
+PIP_PACKAGES=(safetensors numpy)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  log "installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  log "system packages present"
+fi
+
+for lib in hdf5-serial openblas pangocairo json-c; do
+  pkg-config --exists "$lib" || { log "pkg-config cannot find $lib after install"; exit 1; }
+done
+
+# Python reference packages: best effort, the tests that need them skip without them.
+if command -v python3 >/dev/null 2>&1; then
+  need_pip=()
+  for mod in "${PIP_PACKAGES[@]}"; do
+    python3 -c "import $mod" 2>/dev/null || need_pip+=("$mod")
+  done
+  if ((${#need_pip[@]})); then
+    log "pip installing ${need_pip[*]}"
+    python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}" >&2 \
+      || log "pip install failed; Python interoperability tests will be skipped"
+  fi
+fi
+log "ok"
