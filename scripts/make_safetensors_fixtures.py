@@ -106,7 +106,13 @@ def main():
                         dtype=np.float32)
     bits = rng.integers(0, 2**32, 20000, dtype=np.uint64).astype(np.uint32).view(np.float32)
     scaled = (rng.standard_normal(20000) * np.exp(rng.uniform(-20, 20, 20000))).astype(np.float32)
-    source = np.concatenate([specials, bits, scaled]).astype(np.float32)
+    # Exact ties, where only round-half-to-even decides: BF16 halfway patterns (low 16 bits 0x8000) and
+    # Float32 values halfway between two neighbouring F16 values.
+    bf16_ties = ((rng.integers(0, 2**16, 2000, dtype=np.uint32) << 16) | 0x8000).astype(np.uint32).view(np.float32)
+    f16_lo = rng.integers(0, 0x7BFF, 2000, dtype=np.uint16).view(np.float16).astype(np.float64)
+    f16_hi = (np.frombuffer(f16_lo.astype(np.float16).tobytes(), dtype=np.uint16) + 1).view(np.float16).astype(np.float64)
+    f16_ties = ((f16_lo + f16_hi) / 2).astype(np.float32)
+    source = np.concatenate([specials, bits, scaled, bf16_ties, f16_ties, -f16_ties]).astype(np.float32)
     write("encode_f32.safetensors", {
         "source": raw("F32", source.shape, source),
         "as_f16": raw("F16", source.shape, source.astype(np.float16)),
