@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // pixelgpt-swift: convert, run and evaluate the released PixelGPT checkpoints on the CPU.
 // Layout and dependency rules: ../shared/DESIGN.md. Dependencies point one way:
-// pixelgpt -> Checkpoints -> (Model, SafeTensors); Model never imports a file format.
+// pixelgpt -> Checkpoints -> (Model, SafeTensors); Text and Render stand alone; Model never imports a
+// file format.
 import PackageDescription
 
 let package = Package(
@@ -12,6 +13,8 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Text", targets: ["Text"]),
+        .library(name: "Render", targets: ["Render"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,11 +28,13 @@ let package = Package(
 
         .target(name: "SafeTensors"),
         .target(name: "Model"),
-        .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model"]),
+        .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
+        .target(name: "Text", dependencies: ["CJSONC"]),
+        .target(name: "Render", dependencies: ["CPangoCairo"]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
-                "Checkpoints", "SafeTensors", "Model",
+                "Checkpoints", "SafeTensors", "Model", "Text", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +42,8 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model"]),
+        .testTarget(name: "TextTests", dependencies: ["Text"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors"]),
