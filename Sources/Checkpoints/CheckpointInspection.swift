@@ -17,11 +17,13 @@ public struct CheckpointInspection: Codable, Sendable {
         public let parameters: Int
         /// The file holding it (a shard file name for sharded checkpoints).
         public let file: String
-        /// Byte range in the file's data section, as the header gives it.
-        public let dataOffsets: [Int]
+        /// "safetensors", or the HDF5 storage ("contiguous", "chunked+shuffle+gzip").
+        public let storage: String
+        /// Byte range in a safetensors file's data section, as its header gives it (absent for HDF5).
+        public let dataOffsets: [Int]?
 
         enum CodingKeys: String, CodingKey {
-            case name, dtype, shape, bytes, parameters, file
+            case name, dtype, shape, bytes, parameters, file, storage
             case dataOffsets = "data_offsets"
         }
     }
@@ -54,7 +56,7 @@ public struct CheckpointInspection: Codable, Sendable {
         public let vocabSize: Int
         public let rmsNormEps: Double
         public let torchDtype: String?
-        /// Parameters an ErniePixelForCausalLM of this config has (SPEC 2.4).
+        /// Parameters a checkpoint of this config's architecture has (SPEC 2.4).
         public let expectedParameters: Int
         enum CodingKeys: String, CodingKey {
             case modelType = "model_type", architectures, hiddenSize = "hidden_size"
@@ -68,43 +70,51 @@ public struct CheckpointInspection: Codable, Sendable {
     public let schema: String
     public let version: Int
     public let path: String
-    /// "safetensors", "sharded-safetensors", or "directory".
+    /// "directory", or the weights' kind: "safetensors", "sharded-safetensors", "hdf5", "sharded-hdf5".
     public let kind: String
-    /// Weight files read (absolute or as given).
+    /// The weights' kind inside a directory (same values as `kind`).
+    public let weightsKind: String
+    /// Weight files read (shard names for sharded checkpoints).
     public let files: [String]
     public let metadata: [String: String]?
     public let tensors: [Tensor]
     public let totals: Totals
     public let config: ConfigSummary?
+    /// The tensors checked against config.json (absent without a config).
+    public let loading: LoadingReport?
     /// Companion files present in a checkpoint directory.
     public let companionFiles: [String]
     public let warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case schema, version, path, kind, files, metadata, tensors, totals, config, warnings
+        case schema, version, path, kind, files, metadata, tensors, totals, config, loading, warnings
+        case weightsKind = "weights_kind"
         case companionFiles = "companion_files"
     }
 
     public static func inspect(_ path: String) throws -> CheckpointInspection {
         let location = try CheckpointLocation.resolve(path)
-        let source = try location.openTensors()
+        let source = try location.openWeights()
         var warnings: [String] = []
-        var files: [String] = []
-        var fileOf: (TensorInfo) -> String
+        let files: [String]
+        var offsets: [String: [Int]] = [:]
         switch source {
-        case let sharded as ShardedSafeTensors:
-            warnings += sharded.warnings
+        case let safetensors as SafeTensorsWeights:
+            if let sharded = safetensors.tensors as? ShardedSafeTensors {
+                warnings += sharded.warnings
+                files = sharded.index.shardFiles
+            } else {
+                files = [safetensors.path]
+            }
+            for info in safetensors.tensors.tensorInfos { offsets[info.name] = [info.dataOffsets.lowerBound, info.dataOffsets.upperBound] }
+        case let sharded as ShardedHDF5Weights:
             files = sharded.index.shardFiles
-            fileOf = { sharded.index.weightMap[$0.name] ?? "" }
         default:
-            let name = (source.path as NSString).lastPathComponent
             files = [source.path]
-            fileOf = { _ in name }
         }
-        let tensors = source.tensorInfos.map { info in
+        let tensors = source.weights.map { info in
             Tensor(name: info.name, dtype: info.dtype.rawValue, shape: info.shape, bytes: info.byteCount,
-                   parameters: info.elementCount, file: fileOf(info),
-                   dataOffsets: [info.dataOffsets.lowerBound, info.dataOffsets.upperBound])
+                   parameters: info.elementCount, file: info.file, storage: info.storage, dataOffsets: offsets[info.name])
         }
         var byDtype: [String: DTypeTotal] = [:]
         for t in tensors {
@@ -112,33 +122,26 @@ public struct CheckpointInspection: Codable, Sendable {
             byDtype[t.dtype] = DTypeTotal(tensors: old.tensors + 1, parameters: old.parameters + t.parameters, bytes: old.bytes + t.bytes)
         }
         var summary: ConfigSummary?
-        if let configPath = location.configPath {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
-                throw CheckpointError(path: configPath, "cannot read: \(error.localizedDescription)")
-            }
-            let config: PixelGPTConfig
-            do { config = try PixelGPTConfig.decode(json: data) } catch {
-                throw CheckpointError(path: configPath, describe(decodingError: error))
-            }
-            let expected = config.causalLMParameters.reduce(0) { $0 + $1.elementCount }
+        var loading: LoadingReport?
+        if let (_, config) = try location.loadConfig(weights: source) {
+            let report = LoadingReport.check(source, config: config)
+            let expected = config.stateDictParameters.reduce(0) { $0 + $1.elementCount }
             summary = ConfigSummary(
                 modelType: config.modelType, architectures: config.architectures, hiddenSize: config.hiddenSize,
                 intermediateSize: config.intermediateSize, numHiddenLayers: config.numHiddenLayers,
                 numAttentionHeads: config.numAttentionHeads, numKeyValueHeads: config.keyValueHeads,
                 vocabSize: config.vocabSize, rmsNormEps: config.rmsNormEps, torchDtype: config.torchDtype,
                 expectedParameters: expected)
-            let actual = source.parameterCount
-            if actual != expected {
-                warnings.append("weights hold \(actual) parameters; an ErniePixelForCausalLM with this config has \(expected)")
-            }
+            if let failure = report.failure(path: location.configPath ?? location.path) { warnings.append(failure.reason) }
+            if !report.unexpected.isEmpty { warnings.append("\(report.unexpected.count) tensors the config does not expect: \(report.unexpected.prefix(5).joined(separator: ", "))") }
+            loading = report
         }
         return CheckpointInspection(
             schema: schema, version: version, path: path,
-            kind: location.directory != nil ? "directory" : (source is ShardedSafeTensors ? "sharded-safetensors" : "safetensors"),
+            kind: location.directory != nil ? "directory" : location.weights.kind, weightsKind: location.weights.kind,
             files: files, metadata: source.metadata, tensors: tensors,
-            totals: Totals(tensors: tensors.count, parameters: source.parameterCount, bytes: source.totalTensorBytes, byDtype: byDtype),
-            config: summary, companionFiles: location.companionFiles, warnings: warnings)
+            totals: Totals(tensors: tensors.count, parameters: source.parameterCount, bytes: source.byteCount, byDtype: byDtype),
+            config: summary, loading: loading, companionFiles: location.companionFiles, warnings: warnings)
     }
 
     /// A one-line reason from a JSONDecoder or validation error, naming the key.

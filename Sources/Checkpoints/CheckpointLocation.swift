@@ -1,12 +1,32 @@
 import Foundation
+import Model
 import SafeTensors
 
-/// What a user pointed at: a single .safetensors file, a sharded index, or a checkpoint directory with
-/// its config and tokenizer files. Resolving reads directory listings and headers, never tensor bytes.
+/// What a user pointed at: a weights file (.safetensors or .h5), a sharded index, or a checkpoint
+/// directory with its config and tokenizer files. Resolving reads directory listings only; opening reads
+/// headers and HDF5 metadata, never tensor bytes.
 public struct CheckpointLocation: Sendable {
     public enum Weights: Sendable, Equatable {
         case safetensors(String)
         case shardedSafeTensors(index: String)
+        case hdf5(String)
+        case shardedHDF5(index: String)
+
+        public var path: String {
+            switch self {
+            case .safetensors(let p), .hdf5(let p): p
+            case .shardedSafeTensors(let p), .shardedHDF5(let p): p
+            }
+        }
+
+        public var kind: String {
+            switch self {
+            case .safetensors: "safetensors"
+            case .shardedSafeTensors: "sharded-safetensors"
+            case .hdf5: "hdf5"
+            case .shardedHDF5: "sharded-hdf5"
+            }
+        }
     }
 
     /// The path as given.
@@ -16,7 +36,7 @@ public struct CheckpointLocation: Sendable {
     public let weights: Weights
     /// config.json when present.
     public let configPath: String?
-    /// Companion files present beside the weights (tokenizer, generation config), by file name.
+    /// Companion files present beside the weights (config, tokenizer, generation config), by file name.
     public let companionFiles: [String]
 
     /// Files a released checkpoint directory may carry besides its weights (SPEC 10).
@@ -25,39 +45,75 @@ public struct CheckpointLocation: Sendable {
         "tokenizer_config.json", "special_tokens_map.json",
     ]
 
+    /// Weight files looked for in a directory, in order of preference.
+    static let weightFiles: [(String, @Sendable (String) -> Weights)] = [
+        ("model.safetensors", { .safetensors($0) }),
+        (ShardIndex.defaultFileName, { .shardedSafeTensors(index: $0) }),
+        ("model.h5", { .hdf5($0) }),
+        (ShardedHDF5Weights.defaultIndexName, { .shardedHDF5(index: $0) }),
+        ("tf_model.h5", { .hdf5($0) }),
+    ]
+
     public static func resolve(_ path: String) throws(CheckpointError) -> CheckpointLocation {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CheckpointError(path: path, "no such file or directory")
         }
         guard isDirectory.boolValue else {
-            if path.hasSuffix(".index.json") {
-                return CheckpointLocation(path: path, directory: nil, weights: .shardedSafeTensors(index: path), configPath: nil, companionFiles: [])
+            let weights: Weights
+            if path.hasSuffix(".h5.index.json") {
+                weights = .shardedHDF5(index: path)
+            } else if path.hasSuffix(".index.json") {
+                weights = .shardedSafeTensors(index: path)
+            } else if path.hasSuffix(".h5") || path.hasSuffix(".hdf5") {
+                weights = .hdf5(path)
+            } else {
+                weights = .safetensors(path)
             }
-            return CheckpointLocation(path: path, directory: nil, weights: .safetensors(path), configPath: nil, companionFiles: [])
+            return CheckpointLocation(path: path, directory: nil, weights: weights, configPath: nil, companionFiles: [])
         }
         let prefix = path.hasSuffix("/") ? path : path + "/"
         let fm = FileManager.default
-        let weights: Weights
-        if fm.fileExists(atPath: prefix + "model.safetensors") {
-            weights = .safetensors(prefix + "model.safetensors")
-        } else if fm.fileExists(atPath: prefix + ShardIndex.defaultFileName) {
-            weights = .shardedSafeTensors(index: prefix + ShardIndex.defaultFileName)
-        } else {
-            throw CheckpointError(path: path, "no weights found: expected model.safetensors or \(ShardIndex.defaultFileName)")
+        guard let (file, make) = weightFiles.first(where: { fm.fileExists(atPath: prefix + $0.0) }) else {
+            throw CheckpointError(path: path, "no weights found: expected one of " + weightFiles.map(\.0).joined(separator: ", "))
         }
         let companions = companionFileNames.filter { fm.fileExists(atPath: prefix + $0) }
         return CheckpointLocation(
-            path: path, directory: path, weights: weights,
+            path: path, directory: path, weights: make(prefix + file),
             configPath: companions.contains("config.json") ? prefix + "config.json" : nil,
             companionFiles: companions)
     }
 
-    /// Opens the weights: headers are read and validated, tensor bytes stay on disk until used.
-    public func openTensors() throws(SafeTensorsError) -> any TensorSource {
+    /// Opens the weights: headers and HDF5 metadata are read and validated, tensor bytes stay on disk.
+    public func openWeights() throws -> any WeightSource {
         switch weights {
-        case .safetensors(let file): try SafeTensorsFile(path: file)
-        case .shardedSafeTensors(let index): try ShardedSafeTensors(indexPath: index)
+        case .safetensors(let file): SafeTensorsWeights(try SafeTensorsFile(path: file))
+        case .shardedSafeTensors(let index): SafeTensorsWeights(try ShardedSafeTensors(indexPath: index))
+        case .hdf5(let file): try HDF5Weights(path: file)
+        case .shardedHDF5(let index): try ShardedHDF5Weights(indexPath: index)
+        }
+    }
+
+    /// config.json as stored (text) and decoded, nil when the checkpoint has none. A bare HDF5 file of this
+    /// project's layout carries its config in the `config_json` attribute.
+    public func loadConfig(weights source: (any WeightSource)? = nil) throws -> (text: String, config: PixelGPTConfig)? {
+        let text: String
+        let origin: String
+        if let configPath {
+            guard let data = FileManager.default.contents(atPath: configPath) else { throw CheckpointError(path: configPath, "cannot read") }
+            guard let decoded = String(data: data, encoding: .utf8) else { throw CheckpointError(path: configPath, "not valid UTF-8") }
+            text = decoded
+            origin = configPath
+        } else if let embedded = (source as? HDF5Weights)?.configJSON {
+            text = embedded
+            origin = weights.path + " (attribute config_json)"
+        } else {
+            return nil
+        }
+        do {
+            return (text, try PixelGPTConfig.decode(json: Data(text.utf8)))
+        } catch {
+            throw CheckpointError(path: origin, CheckpointInspection.describe(decodingError: error))
         }
     }
 }

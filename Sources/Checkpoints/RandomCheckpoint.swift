@@ -44,7 +44,7 @@ public enum RandomCheckpoint {
     /// The tensors of `config`'s CausalLM state dict as streamed records (no tensor is held in memory).
     public static func records(config: PixelGPTConfig, seed: UInt64) -> [TensorRecord] {
         let std = Float(config.initializerRange)
-        return config.causalLMParameters.map { spec in
+        return config.stateDictParameters.map { spec in
             let payload: TensorPayload
             switch spec.initialization {
             case .ones: payload = .generated { _, chunk in chunk.update(repeating: 1) }

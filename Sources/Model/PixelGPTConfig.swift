@@ -32,7 +32,12 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
     public var attentionBias: Bool = false
     public var attentionDropout: Double = 0
     public var normPixLoss: Bool = true
+    /// Set for classification heads; HF writes id2label/label2id and derives num_labels from them.
     public var numLabels: Int?
+    public var id2label: [String: String]?
+    public var label2id: [String: Int]?
+    /// "regression" (STS-B, num_labels 1) or "single_label_classification" (SPEC 4).
+    public var problemType: String?
     public var torchDtype: String?
     public var transformersVersion: String?
 
@@ -57,6 +62,7 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         case pretrainingTp = "pretraining_tp", tieWordEmbeddings = "tie_word_embeddings", ropeTheta = "rope_theta"
         case ropeScaling = "rope_scaling", attentionBias = "attention_bias", attentionDropout = "attention_dropout"
         case normPixLoss = "norm_pix_loss", numLabels = "num_labels", torchDtype = "torch_dtype"
+        case id2label, label2id, problemType = "problem_type"
         case transformersVersion = "transformers_version"
     }
 
@@ -92,7 +98,10 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         attentionBias = try value(.attentionBias, d.attentionBias)
         attentionDropout = try value(.attentionDropout, d.attentionDropout)
         normPixLoss = try value(.normPixLoss, d.normPixLoss)
-        numLabels = try c.decodeIfPresent(Int.self, forKey: .numLabels)
+        id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
+        label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
+        numLabels = try c.decodeIfPresent(Int.self, forKey: .numLabels) ?? id2label?.count
+        problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
         torchDtype = try c.decodeIfPresent(String.self, forKey: .torchDtype)
         transformersVersion = try c.decodeIfPresent(String.self, forKey: .transformersVersion)
     }
@@ -127,6 +136,7 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         try require(patchSize > 0, .patchSize, "must be positive, is \(patchSize)")
         try require(rmsNormEps > 0, .rmsNormEps, "must be positive, is \(rmsNormEps)")
         try require(hiddenAct == "silu", .hiddenAct, "only \"silu\" is supported, is \"\(hiddenAct)\"")
+        if let numLabels { try require(numLabels >= 1, .numLabels, "must be at least 1, is \(numLabels)") }
         if let s = ropeScaling {
             try require(s.type == "linear" || s.type == "dynamic", .ropeScaling, "type must be \"linear\" or \"dynamic\", is \"\(s.type)\"")
             try require(s.factor > 1, .ropeScaling, "factor must be > 1, is \(s.factor)")
@@ -155,6 +165,19 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         case .base:
             (c.hiddenSize, c.intermediateSize, c.numHiddenLayers, c.numAttentionHeads, c.numKeyValueHeads) = (1024, 2816, 24, 16, 8)
         }
+        return c
+    }
+
+    /// This config as an `ErniePixelForSequenceClassification` with `numLabels` outputs, labelled as
+    /// transformers labels them by default (LABEL_0...), pad id 2 as the fine-tuning scripts set it (SPEC 6).
+    public func forSequenceClassification(numLabels: Int) -> PixelGPTConfig {
+        var c = self
+        c.architectures = [Self.sequenceClassificationArchitecture]
+        c.numLabels = numLabels
+        c.id2label = Dictionary(uniqueKeysWithValues: (0..<numLabels).map { (String($0), "LABEL_\($0)") })
+        c.label2id = Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("LABEL_\($0)", $0) })
+        c.problemType = numLabels == 1 ? "regression" : "single_label_classification"
+        c.padTokenId = 2
         return c
     }
 }

@@ -15,9 +15,30 @@ public struct ParameterSpec: Equatable, Sendable {
     public let initialization: Initialization
 
     public var elementCount: Int { shape.reduce(1, *) }
+
+    public init(name: String, shape: [Int], initialization: Initialization) {
+        self.name = name
+        self.shape = shape
+        self.initialization = initialization
+    }
 }
 
 extension PixelGPTConfig {
+    public static let causalLMArchitecture = "ErniePixelForCausalLM"
+    public static let sequenceClassificationArchitecture = "ErniePixelForSequenceClassification"
+
+    /// The class config.json names (architectures[0]); the released files say ErniePixelForCausalLM.
+    public var architecture: String { architectures?.first ?? Self.causalLMArchitecture }
+
+    /// The tensors a checkpoint of `architecture` holds (SPEC 2.1, 2.2): the CausalLM set, or for
+    /// sequence classification the `model.*` tensors plus a bias-free `score.weight` [num_labels, H].
+    public var stateDictParameters: [ParameterSpec] {
+        guard architecture == Self.sequenceClassificationArchitecture else { return causalLMParameters }
+        var specs = causalLMParameters.filter { !$0.name.hasPrefix("lm_") }
+        specs.append(ParameterSpec(name: "score.weight", shape: [numLabels ?? 2, hiddenSize], initialization: .normal))
+        return specs
+    }
+
     /// The tensors of an `ErniePixelForCausalLM` state dict, in upstream module order.
     public var causalLMParameters: [ParameterSpec] {
         let h = hiddenSize, i = intermediateSize, d = headDimension, p = patchSize, c = numChannels

@@ -50,6 +50,16 @@ final class MappedRegion: @unchecked Sendable {
         base = UnsafeRawPointer(buffer)
     }
 
+    /// madvise(MADV_DONTNEED) over the whole pages inside `range` (mapped files only).
+    func releasePages(of range: UnsafeRawBufferPointer) {
+        guard isMapped, let start = range.baseAddress, range.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let last = (Int(bitPattern: start) + range.count) / page * page
+        guard last > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        madvise(address, last - first, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         guard let base else { return }
         if isMapped {

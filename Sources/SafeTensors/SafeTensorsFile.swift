@@ -60,6 +60,13 @@ public struct TensorView: Sendable {
         return try body(UnsafeRawBufferPointer(rebasing: file.region.bytes[start..<(start + info.byteCount)]))
     }
 
+    /// Tells the kernel these bytes are not needed for now: their pages leave this process's resident set
+    /// (they stay in the page cache, and the next access maps them again). Streaming readers call it after
+    /// each tensor so that resident memory stays near one tensor, not the file.
+    public func releasePages() {
+        withUnsafeBytes { file.region.releasePages(of: $0) }
+    }
+
     /// A copy of the stored bytes.
     public func bytes() -> [UInt8] { withUnsafeBytes { Array($0) } }
 

@@ -26,6 +26,20 @@ public struct TensorRecord: Sendable {
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
+
+    /// The record's bytes in its dtype, produced in memory (one tensor's worth); for writers of formats
+    /// that store a tensor in one call.
+    public func encodedBytes() throws(SafeTensorsError) -> [UInt8] {
+        let path = "<tensor \(name)>"
+        try SafeTensorsWriter.validate(payload, of: self, path: path)
+        let size = dtype.byteCount(elements: elementCount) ?? 0
+        var sink = ByteSink.inMemory(capacity: size)
+        try SafeTensorsWriter.emit(self, into: &sink, path: path)
+        guard sink.count == size else {
+            throw SafeTensorsError(path: path, .invalidTensor(tensor: name, reason: "payload has \(sink.count) bytes, dtype and shape need \(size)"))
+        }
+        return sink.collectedBytes()
+    }
 }
 
 /// Where a record's bytes come from. Every variant streams: the writer never holds a second copy of the
@@ -42,6 +56,11 @@ public enum TensorPayload: Sendable {
     /// Float32 values produced chunk by chunk: called with the index of the chunk's first element and a
     /// buffer to fill; encoded as the record's dtype.
     case generated(@Sendable (_ firstElement: Int, _ chunk: UnsafeMutableBufferPointer<Float>) -> Void)
+    /// Bytes of another dtype, converted through Float32 to the record's dtype (F32, F16, BF16).
+    case convertedBytes([UInt8], from: DType)
+    /// A payload produced only when the writer reaches this tensor, so that a conversion holds one source
+    /// tensor in memory at a time. Errors it throws are reported as the source's.
+    case deferred(@Sendable () throws -> TensorPayload)
 }
 
 /// Writes safetensors files that the reference implementation reads and, for the same tensors and at most
@@ -90,10 +109,21 @@ public enum SafeTensorsWriter {
             guard record.shape.allSatisfy({ $0 >= 0 }), record.dtype.byteCount(elements: record.elementCount) != nil else {
                 throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "shape \(record.shape) is not storable as \(record.dtype.rawValue)"))
             }
-            switch record.payload {
+            try validate(record.payload, of: record, path: path)
+        }
+        return records.sorted { a, b in
+            a.dtype != b.dtype ? a.dtype > b.dtype : Array(a.name.utf8).lexicographicallyPrecedes(b.name.utf8)
+        }
+    }
+
+    /// Checks that `payload` can produce `record`'s bytes (dtype conversions allowed, element counts).
+    static func validate(_ payload: TensorPayload, of record: TensorRecord, path: String) throws(SafeTensorsError) {
+            switch payload {
             case .converted(let view) where !view.dtype.convertsToFloat32:
                 throw SafeTensorsError(path: path, .notDecodable(tensor: view.name, dtype: view.dtype))
-            case .converted, .float32, .generated:
+            case .convertedBytes(_, let from) where !from.convertsToFloat32:
+                throw SafeTensorsError(path: path, .notDecodable(tensor: record.name, dtype: from))
+            case .converted, .float32, .generated, .convertedBytes:
                 guard ElementConversion.encodableFromFloat32.contains(record.dtype) else {
                     throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
                         reason: "conversion to \(record.dtype.rawValue) is not supported (F32, F16, BF16 are)"))
@@ -104,24 +134,50 @@ public enum SafeTensorsWriter {
             default:
                 break
             }
-            if case .converted(let view) = record.payload, view.info.elementCount != record.elementCount {
+            if case .converted(let view) = payload, view.info.elementCount != record.elementCount {
                 throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "source has \(view.info.elementCount) elements"))
             }
-            if case .float32(let values) = record.payload, values.count != record.elementCount {
+            if case .float32(let values) = payload, values.count != record.elementCount {
                 throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "\(values.count) values for shape \(record.shape)"))
             }
-        }
-        return records.sorted { a, b in
-            a.dtype != b.dtype ? a.dtype > b.dtype : Array(a.name.utf8).lexicographicallyPrecedes(b.name.utf8)
-        }
     }
 
-    private static func emit(_ record: TensorRecord, into sink: inout ByteSink, path: String) throws(SafeTensorsError) {
-        switch record.payload {
+    static func emit(_ record: TensorRecord, into sink: inout ByteSink, path: String) throws(SafeTensorsError) {
+        try emit(record.payload, of: record, into: &sink, path: path)
+    }
+
+    private static func emit(_ payload: TensorPayload, of record: TensorRecord, into sink: inout ByteSink, path: String) throws(SafeTensorsError) {
+        switch payload {
+        case .deferred(let produce):
+            let produced: TensorPayload
+            do {
+                produced = try produce()
+            } catch let error as SafeTensorsError {
+                throw error
+            } catch {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "reading the source failed: \(error)"))
+            }
+            if case .deferred = produced {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "a deferred payload produced another deferred payload"))
+            }
+            try validate(produced, of: record, path: path)
+            try emit(produced, of: record, into: &sink, path: path)
+        case .convertedBytes(let bytes, let from):
+            guard from.byteCount(elements: record.elementCount) == bytes.count else {
+                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "\(bytes.count) bytes of \(from.rawValue) for shape \(record.shape)"))
+            }
+            let elementBytes = from.bitSize / 8
+            bytes.withUnsafeBytes { raw in
+                encodeChunks(count: record.elementCount, dtype: record.dtype, into: &sink) { first, chunk in
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[(first * elementBytes)..<((first + chunk.count) * elementBytes)])
+                    ElementConversion.toFloat32(slice, dtype: from, into: chunk)
+                }
+            }
         case .bytes(let bytes):
             sink.append(bytes)
         case .stored(let view):
             view.withUnsafeBytes { sink.append($0) }
+            view.releasePages()
         case .float32(let values):
             values.withUnsafeBufferPointer { source in
                 encodeChunks(count: values.count, dtype: record.dtype, into: &sink) { first, chunk in
@@ -136,6 +192,7 @@ public enum SafeTensorsWriter {
                     ElementConversion.toFloat32(bytes, dtype: view.dtype, into: chunk)
                 }
             }
+            view.releasePages()
         case .generated(let fill):
             encodeChunks(count: record.elementCount, dtype: record.dtype, into: &sink, fill: fill)
         }
@@ -167,6 +224,7 @@ public enum SafeTensorsWriter {
 /// Buffered appends to a file descriptor. A write error is remembered and reported at the next check,
 /// so that appends stay non-throwing inside conversion loops.
 public struct ByteSink: ~Copyable {
+    /// -1 for an in-memory sink, which keeps everything in `buffer`.
     private let fd: Int32
     private let path: String
     private var buffer: [UInt8] = []
@@ -181,8 +239,25 @@ public struct ByteSink: ~Copyable {
         buffer.reserveCapacity(Self.bufferSize)
     }
 
+    /// A sink that collects the bytes in memory (for formats that write a tensor in one call).
+    static func inMemory(capacity: Int) -> ByteSink {
+        var sink = ByteSink(fd: -1, path: "<memory>")
+        sink.buffer.reserveCapacity(capacity)
+        return sink
+    }
+
+    /// The bytes an in-memory sink collected.
+    consuming func collectedBytes() -> [UInt8] {
+        precondition(fd < 0, "only an in-memory sink collects bytes")
+        return buffer
+    }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         count += bytes.count
+        if fd < 0 {
+            buffer.append(contentsOf: bytes)
+            return
+        }
         if buffer.count + bytes.count > Self.bufferSize { flush() }
         if bytes.count >= Self.bufferSize {
             writeAll(bytes)
@@ -196,7 +271,7 @@ public struct ByteSink: ~Copyable {
     }
 
     mutating func flush() {
-        guard !buffer.isEmpty else { return }
+        guard fd >= 0, !buffer.isEmpty else { return }
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
         pending.withUnsafeBytes { writeAll($0) }
@@ -256,7 +331,7 @@ public enum AtomicFile {
         try write(to: path) { (sink: inout ByteSink) in sink.append(bytes) }
     }
 
-    static func temporaryPath(for path: String) -> String {
+    public static func temporaryPath(for path: String) -> String {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path

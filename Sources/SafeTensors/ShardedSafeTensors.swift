@@ -149,9 +149,26 @@ public final class ShardedSafeTensors: TensorSource, Sendable {
 
 extension SafeTensorsWriter {
     /// Shard file name in the Hugging Face pattern, `model-00001-of-00003.safetensors`.
-    public static func shardFileName(base: String = "model", index: Int, of count: Int) -> String {
+    public static func shardFileName(base: String = "model", index: Int, of count: Int, extension: String = "safetensors") -> String {
         func pad(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
-        return "\(base)-\(pad(index))-of-\(pad(count)).safetensors"
+        return "\(base)-\(pad(index))-of-\(pad(count)).\(`extension`)"
+    }
+
+    /// Consecutive groups of `records` holding at most `maxShardBytes` tensor bytes each; a tensor larger
+    /// than the limit gets a group of its own (transformers' rule).
+    public static func shardGroups(_ records: [TensorRecord], maxShardBytes: Int) -> [[TensorRecord]] {
+        var groups: [[TensorRecord]] = [[]]
+        var currentBytes = 0
+        for record in records {
+            let size = record.dtype.byteCount(elements: record.elementCount) ?? 0
+            if !groups[groups.count - 1].isEmpty && currentBytes + size > maxShardBytes {
+                groups.append([])
+                currentBytes = 0
+            }
+            groups[groups.count - 1].append(record)
+            currentBytes += size
+        }
+        return groups
     }
 
     /// Splits `records` into shards of at most `maxShardBytes` tensor bytes (a larger tensor gets a shard
@@ -165,17 +182,7 @@ extension SafeTensorsWriter {
         base: String = "model"
     ) throws(SafeTensorsError) -> [String] {
         let ordered = try validatedInReferenceOrder(records, path: directory)
-        var groups: [[TensorRecord]] = [[]]
-        var currentBytes = 0
-        for record in ordered {
-            let size = record.dtype.byteCount(elements: record.elementCount)!
-            if !groups[groups.count - 1].isEmpty && currentBytes + size > maxShardBytes {
-                groups.append([])
-                currentBytes = 0
-            }
-            groups[groups.count - 1].append(record)
-            currentBytes += size
-        }
+        let groups = shardGroups(ordered, maxShardBytes: maxShardBytes)
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         if groups.count == 1 {
             let single = prefix + base + ".safetensors"

@@ -25,7 +25,7 @@ struct Inspect: ParsableCommand {
     }
 
     func render(_ r: CheckpointInspection) -> String {
-        var out = "\(r.path) (\(r.kind))\n"
+        var out = "\(r.path) (\(r.kind == r.weightsKind ? r.kind : "\(r.kind), \(r.weightsKind)"))\n"
         if r.files.count > 1 { out += "shards: \(r.files.joined(separator: ", "))\n" }
         if let metadata = r.metadata, !metadata.isEmpty {
             out += "metadata: " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "\n"
@@ -36,12 +36,21 @@ struct Inspect: ParsableCommand {
                 + "vocab \(c.vocabSize), rms_norm_eps \(c.rmsNormEps), dtype \(c.torchDtype ?? "-")\n"
         }
         if !r.companionFiles.isEmpty { out += "files: \(r.companionFiles.joined(separator: ", "))\n" }
+        if let l = r.loading {
+            out += "loading as \(l.architecture): \(l.found) tensors, \(l.expected) expected, \(l.missing.count) missing, "
+                + "\(l.unexpected.count) unexpected, \(l.shapeMismatches.count) mis-shaped, \(l.renamed.count) renamed, "
+                + "\(l.transposed.count) transposed, \(l.dtypeConverted.count) dtype-converted, \(l.copied.count) copied\n"
+            for name in l.missing { out += "  missing: \(name)\n" }
+            for m in l.shapeMismatches { out += "  mis-shaped: \(m.name) is \(m.actual), config says \(m.expected)\n" }
+            for name in l.unexpected { out += "  unexpected: \(name)\n" }
+        }
         let nameWidth = min(72, r.tensors.map(\.name.count).max() ?? 4)
         for t in r.tensors {
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
             out += t.name.padding(toLength: max(nameWidth, t.name.count), withPad: " ", startingAt: 0)
                 + "  " + t.dtype.padding(toLength: 11, withPad: " ", startingAt: 0)
-                + shape.padding(toLength: 22, withPad: " ", startingAt: 0) + "  \(t.bytes)\n"
+                + shape.padding(toLength: 22, withPad: " ", startingAt: 0) + "  " + String(t.bytes).padding(toLength: 12, withPad: " ", startingAt: 0)
+                + (t.storage == "safetensors" ? "" : "  \(t.storage)") + "\n"
         }
         out += "total: \(r.totals.tensors) tensors, \(r.totals.parameters) parameters, \(r.totals.bytes) bytes"
         out += " (" + r.totals.byDtype.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.parameters)" }.joined(separator: ", ") + ")\n"
