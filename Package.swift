@@ -41,7 +41,7 @@ let package = Package(
 
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),

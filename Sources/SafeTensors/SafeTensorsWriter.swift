@@ -118,28 +118,28 @@ public enum SafeTensorsWriter {
 
     /// Checks that `payload` can produce `record`'s bytes (dtype conversions allowed, element counts).
     static func validate(_ payload: TensorPayload, of record: TensorRecord, path: String) throws(SafeTensorsError) {
-            switch payload {
-            case .converted(let view) where !view.dtype.convertsToFloat32:
-                throw SafeTensorsError(path: path, .notDecodable(tensor: view.name, dtype: view.dtype))
-            case .convertedBytes(_, let from) where !from.convertsToFloat32:
-                throw SafeTensorsError(path: path, .notDecodable(tensor: record.name, dtype: from))
-            case .converted, .float32, .generated, .convertedBytes:
-                guard ElementConversion.encodableFromFloat32.contains(record.dtype) else {
-                    throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
-                        reason: "conversion to \(record.dtype.rawValue) is not supported (F32, F16, BF16 are)"))
-                }
-            case .stored(let view) where view.dtype != record.dtype:
+        switch payload {
+        case .converted(let view) where !view.dtype.convertsToFloat32:
+            throw SafeTensorsError(path: path, .notDecodable(tensor: view.name, dtype: view.dtype))
+        case .convertedBytes(_, let from) where !from.convertsToFloat32:
+            throw SafeTensorsError(path: path, .notDecodable(tensor: record.name, dtype: from))
+        case .converted, .float32, .generated, .convertedBytes:
+            guard ElementConversion.encodableFromFloat32.contains(record.dtype) else {
                 throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
-                    reason: "stored bytes are \(view.dtype.rawValue), record says \(record.dtype.rawValue)"))
-            default:
-                break
+                    reason: "conversion to \(record.dtype.rawValue) is not supported (F32, F16, BF16 are)"))
             }
-            if case .converted(let view) = payload, view.info.elementCount != record.elementCount {
-                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "source has \(view.info.elementCount) elements"))
-            }
-            if case .float32(let values) = payload, values.count != record.elementCount {
-                throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "\(values.count) values for shape \(record.shape)"))
-            }
+        case .stored(let view) where view.dtype != record.dtype:
+            throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name,
+                reason: "stored bytes are \(view.dtype.rawValue), record says \(record.dtype.rawValue)"))
+        default:
+            break
+        }
+        if case .converted(let view) = payload, view.info.elementCount != record.elementCount {
+            throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "source has \(view.info.elementCount) elements"))
+        }
+        if case .float32(let values) = payload, values.count != record.elementCount {
+            throw SafeTensorsError(path: path, .invalidTensor(tensor: record.name, reason: "\(values.count) values for shape \(record.shape)"))
+        }
     }
 
     static func emit(_ record: TensorRecord, into sink: inout ByteSink, path: String) throws(SafeTensorsError) {
