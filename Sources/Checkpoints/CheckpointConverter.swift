@@ -77,8 +77,11 @@ public enum CheckpointConverter {
         metadata.merge(try provenance(location: location, options: options)) { _, new in new }
         let configText = try loadedConfig.map { try updatedConfig($0.text, dtype: options.dtype, path: location.configPath ?? sourcePath) }
 
-        let staging = AtomicFile.temporaryPath(for: destination)
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        // A directory is assembled under a temporary name and renamed at the end; a single file is written
+        // atomically by its writer.
+        let staging = asDirectory ? AtomicFile.temporaryPath(for: destination) : destination
+        if asDirectory { try AtomicFile.requireFreeSpace(records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }, at: staging) }
+        defer { if asDirectory { try? FileManager.default.removeItem(atPath: staging) } }
         var files: [String]
         if asDirectory {
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
@@ -94,15 +97,15 @@ public enum CheckpointConverter {
                 files.append("config.json")
             }
             if FileManager.default.fileExists(atPath: destination) { try FileManager.default.removeItem(atPath: destination) }
+            guard rename(staging, destination) == 0 else {
+                throw CheckpointError(path: destination, "cannot move the converted checkpoint into place: \(String(cString: strerror(errno)))")
+            }
         } else {
             switch format {
             case .safetensors: try SafeTensorsWriter.write(records, metadata: metadata, to: staging)
             case .hdf5: try HDF5WeightWriter.write(records, metadata: metadata, configJSON: configText, to: staging, options: .init(gzipLevel: options.gzipLevel))
             }
             files = [(destination as NSString).lastPathComponent]
-        }
-        guard rename(staging, destination) == 0 else {
-            throw CheckpointError(path: destination, "cannot move the converted checkpoint into place: \(String(cString: strerror(errno)))")
         }
         return Summary(source: sourcePath, destination: destination, format: format.rawValue, files: files.sorted(),
                        tensors: records.count, bytes: records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) },

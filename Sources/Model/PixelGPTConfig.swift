@@ -106,6 +106,44 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         transformersVersion = try c.decodeIfPresent(String.self, forKey: .transformersVersion)
     }
 
+    /// Writes the upstream keys; absent optionals are omitted except rope_scaling, which the released
+    /// config.json spells out as null (SPEC 1.2).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(modelType, forKey: .modelType)
+        try c.encodeIfPresent(architectures, forKey: .architectures)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encodeIfPresent(numKeyValueHeads, forKey: .numKeyValueHeads)
+        try c.encode(hiddenAct, forKey: .hiddenAct)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
+        try c.encode(imageSize, forKey: .imageSize)
+        try c.encode(patchSize, forKey: .patchSize)
+        try c.encode(numChannels, forKey: .numChannels)
+        try c.encode(initializerRange, forKey: .initializerRange)
+        try c.encode(rmsNormEps, forKey: .rmsNormEps)
+        try c.encode(useCache, forKey: .useCache)
+        try c.encodeIfPresent(padTokenId, forKey: .padTokenId)
+        try c.encode(bosTokenId, forKey: .bosTokenId)
+        try c.encode(eosTokenId, forKey: .eosTokenId)
+        try c.encode(pretrainingTp, forKey: .pretrainingTp)
+        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        if let ropeScaling { try c.encode(ropeScaling, forKey: .ropeScaling) } else { try c.encodeNil(forKey: .ropeScaling) }
+        try c.encode(attentionBias, forKey: .attentionBias)
+        try c.encode(attentionDropout, forKey: .attentionDropout)
+        try c.encode(normPixLoss, forKey: .normPixLoss)
+        try c.encodeIfPresent(numLabels, forKey: .numLabels)
+        try c.encodeIfPresent(id2label, forKey: .id2label)
+        try c.encodeIfPresent(label2id, forKey: .label2id)
+        try c.encodeIfPresent(problemType, forKey: .problemType)
+        try c.encodeIfPresent(torchDtype, forKey: .torchDtype)
+        try c.encodeIfPresent(transformersVersion, forKey: .transformersVersion)
+    }
+
     /// Decodes config.json and refuses shapes the model cannot have, naming the key.
     public static func decode(json: Data) throws -> PixelGPTConfig {
         let config = try JSONDecoder().decode(PixelGPTConfig.self, from: json)

@@ -83,6 +83,7 @@ public enum SafeTensorsWriter {
             offset += size
         }
         let headerBytes = SafeTensorsHeader.encode(tensors: infos, metadata: metadata)
+        try AtomicFile.requireFreeSpace(headerBytes.count + offset, at: path)
         try AtomicFile.write(to: path) { (sink: inout ByteSink) throws(SafeTensorsError) in
             sink.append(headerBytes)
             for (record, info) in zip(ordered, infos) {
@@ -329,6 +330,20 @@ public enum AtomicFile {
     /// Writes small contents (an index, a config) atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws(SafeTensorsError) {
         try write(to: path) { (sink: inout ByteSink) in sink.append(bytes) }
+    }
+
+    /// Fails early, naming the numbers, when the file system holding `path` has less than `bytes` (plus
+    /// 1 MiB of headroom) free: better than discovering it after gigabytes were written, and some writers
+    /// (HDF5) handle a full disk badly.
+    public static func requireFreeSpace(_ bytes: Int, at path: String) throws(SafeTensorsError) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? "."
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return }  // unknown: let the write itself report
+        let free = Int(info.f_bavail) * Int(info.f_frsize)
+        guard free >= bytes + (1 << 20) else {
+            throw SafeTensorsError(path: path, .writeFailed("needs \(bytes) bytes but the file system has \(free) free"))
+        }
     }
 
     public static func temporaryPath(for path: String) -> String {

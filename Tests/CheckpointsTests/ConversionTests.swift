@@ -109,6 +109,43 @@ import Testing
         #expect(left == ["tiny"], "left behind: \(left)")
     }
 
+    /// A destination without room fails before writing, names the numbers, and leaves nothing. Uses a
+    /// 128 KiB tmpfs when this process may mount one (root, as in CI); otherwise checks the rule directly.
+    @Test(arguments: [CheckpointConverter.Format.safetensors, .hdf5])
+    func fullDiskFailsCleanly(_ format: CheckpointConverter.Format) throws {
+        #expect { try AtomicFile.requireFreeSpace(Int.max / 2, at: NSTemporaryDirectory() + "x") } throws: { "\($0)".contains("free") }
+        let dir = try TemporaryDirectory()
+        let source = try Self.tinyCheckpoint(in: dir)
+        let small = dir.file("small")
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=128k", "tmpfs", small]
+        mount.standardError = FileHandle.nullDevice
+        guard (try? mount.run()) != nil else { return }
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { return }
+        defer {
+            let unmount = Process()
+            unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            unmount.arguments = [small]
+            try? unmount.run()
+            unmount.waitUntilExit()
+        }
+        for destination in [small + "/out", small + "/out.file"] {
+            #expect {
+                try CheckpointConverter.convert(from: source, to: destination, options: .init(format: format, toolVersion: "t"))
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("free") && !text.contains("\n")
+            }
+        }
+        #expect {
+            try CheckpointConverter.convert(from: source + "/model.safetensors", to: small + "/single", options: .init(format: format, toolVersion: "t"))
+        } throws: { "\($0)".contains("free") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small).isEmpty)
+    }
+
     @Test func parsesShardSizes() {
         #expect(CheckpointConverter.parseSize("5GB") == 5_000_000_000)
         #expect(CheckpointConverter.parseSize("2GiB") == 2 << 30)

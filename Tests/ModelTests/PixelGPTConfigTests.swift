@@ -22,6 +22,22 @@ import Testing
         #expect(config.padTokenId == nil)
     }
 
+    /// The base preset writes the released config.json's keys (SPEC 1.2), less the `_name_or_path` leftover.
+    @Test func encodesTheReleasedKeys() throws {
+        let data = try JSONEncoder().encode(PixelGPTConfig.preset(.base))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let released: Set<String> = [
+            "architectures", "attention_bias", "attention_dropout", "bos_token_id", "eos_token_id", "hidden_act",
+            "hidden_size", "image_size", "initializer_range", "intermediate_size", "max_position_embeddings",
+            "model_type", "norm_pix_loss", "num_attention_heads", "num_channels", "num_hidden_layers",
+            "num_key_value_heads", "patch_size", "pretraining_tp", "rms_norm_eps", "rope_scaling", "rope_theta",
+            "tie_word_embeddings", "torch_dtype", "transformers_version", "use_cache", "vocab_size",
+        ]
+        #expect(Set(object.keys) == released)
+        #expect(object["rope_scaling"] is NSNull)
+        #expect(try PixelGPTConfig.decode(json: data) == .preset(.base))
+    }
+
     @Test func codeDefaultsApplyWhenKeysAreMissing() throws {
         let config = try PixelGPTConfig.decode(json: Data("{}".utf8))
         #expect(config.rmsNormEps == 1e-6)

@@ -9,6 +9,11 @@ final class HDF5Object: @unchecked Sendable {
 
     let id: hid_t
     let kind: Kind
+    /// Set when closing would crash: HDF5 1.10 dereferences freed state when it closes a file whose flush
+    /// failed (seen with ENOSPC). The identifier is then left open; the file is deleted by the caller.
+    private var isAbandoned = false
+
+    func abandon() { isAbandoned = true }
 
     init(_ id: hid_t, _ kind: Kind) {
         self.id = id
@@ -16,6 +21,7 @@ final class HDF5Object: @unchecked Sendable {
     }
 
     deinit {
+        guard !isAbandoned else { return }
         switch kind {
         case .file: H5Fclose(id)
         case .group: H5Gclose(id)
@@ -43,7 +49,8 @@ enum HDF5 {
     static func lastError() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         pgpt_h5_last_error(&buffer)
-        let text = string(fromNullTerminated: buffer)
+        // Some HDF5 messages span lines (the file-write error lists its arguments); keep one line.
+        let text = string(fromNullTerminated: buffer).split(whereSeparator: \.isNewline).joined(separator: " ")
         return text.isEmpty ? "unknown HDF5 error" : text
     }
 

@@ -23,6 +23,8 @@ public enum HDF5WeightWriter {
         _ records: [TensorRecord], metadata: [String: String]?, configJSON: String?, to path: String, options: Options = Options()
     ) throws {
         _ = HDF5.silenced
+        let bytes = records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }
+        try AtomicFile.requireFreeSpace(bytes, at: path)
         var seen = Set<String>()
         for record in records {
             guard seen.insert(record.name).inserted else { throw HDF5Error(path: path, message: "tensor \"\(record.name)\" appears more than once") }
@@ -46,7 +48,12 @@ public enum HDF5WeightWriter {
             for record in records {
                 try writeDataset(record, in: file.id, path: path, options: options)
             }
-            try HDF5.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), path: path, "cannot flush")
+            do {
+                try HDF5.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), path: path, "cannot write")
+            } catch {
+                file.abandon()
+                throw error
+            }
         }
         // The file is closed (released above) before it is synced and renamed.
         let fd = open(temporary, O_RDONLY)
