@@ -39,14 +39,16 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoints", "SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model"], exclude: ["Fixtures"]),
+        // Helpers shared by the test targets (temporary directories, child processes, the Python reference).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
-        .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors"]),
+        .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -100,7 +100,7 @@ import Testing
 
     /// The reference implementation rejects the same files (and accepts the one case where we are stricter).
     @Test func referenceAgreesOnMalformedFiles() throws {
-        guard PythonReference.isAvailable else {
+        guard PythonReference.isAvailable("safetensors, numpy") else {
             #expect(!PythonReference.isRequired, "python3 with safetensors is required here")
             return
         }

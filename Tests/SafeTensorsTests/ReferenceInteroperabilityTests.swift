@@ -143,7 +143,7 @@ import Testing
     /// Files this project writes load in the Python package with the same names, dtypes, shapes,
     /// bytes and metadata.
     @Test func pythonReadsWhatTheWriterWrites() throws {
-        guard PythonReference.isAvailable else {
+        guard PythonReference.isAvailable("safetensors, numpy") else {
             #expect(!PythonReference.isRequired, "python3 with safetensors and numpy is required here (PIXELGPT_REQUIRE_PYTHON=1)")
             return
         }

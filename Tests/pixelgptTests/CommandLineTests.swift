@@ -1,5 +1,6 @@
 import Foundation
 import SafeTensors
+import TestSupport
 import Testing
 
 /// The command-line contract of DESIGN.md: data on stdout, one-line errors on stderr, exit status.
@@ -20,24 +21,8 @@ import Testing
     }()
 
     static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    static func temporaryDirectory() throws -> String {
-        let dir = NSTemporaryDirectory() + "pixelgpt-cli-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        let result = try runProcess(executable, arguments)
+        return Result(status: result.status, stdout: result.stdoutText, stderr: result.stderr)
     }
 
     @Test func helpListsOnlyWorkingCommands() throws {
@@ -52,8 +37,8 @@ import Testing
     }
 
     @Test func initThenInspectAsJSON() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temporary = try TemporaryDirectory()
+        let dir = temporary.path
         let created = try Self.run(["init", "--preset", "tiny", "--seed", "3", dir + "/ckpt"])
         #expect(created.status == 0, "\(created.stderr)")
         let inspected = try Self.run(["inspect", "--json", dir + "/ckpt"])
@@ -79,8 +64,8 @@ import Testing
     }
 
     @Test func badInputGivesOneLineErrorAndNonZeroExit() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temporary = try TemporaryDirectory()
+        let dir = temporary.path
         let truncated = dir + "/truncated.safetensors"
         try Data([0x10, 0, 0, 0, 0, 0, 0, 0, 0x7B]).write(to: URL(fileURLWithPath: truncated))
         for (arguments, needle) in [

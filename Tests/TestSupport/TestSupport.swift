@@ -1,0 +1,71 @@
+import Foundation
+
+/// A fresh temporary directory, removed with everything in it when the value is released.
+public final class TemporaryDirectory {
+    public let path: String
+
+    public init() throws {
+        path = NSTemporaryDirectory() + "pixelgpt-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// What a finished child process printed.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: Data
+    public let stderr: String
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs `executable` with `arguments` to completion, capturing both streams.
+public func runProcess(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // stdout first, then stderr: the programs run here write at most a few lines to stderr, far below
+    // the pipe buffer, so neither read can block the other.
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errorData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, stdout: data, stderr: String(decoding: errorData, as: UTF8.self))
+}
+
+/// The Python reference implementations (safetensors, h5py, transformers, sentencepiece, hashlib), when
+/// installed. In CI (PIXELGPT_REQUIRE_PYTHON=1) their absence fails the test that needs them instead of
+/// skipping it.
+public enum PythonReference {
+    /// The repository's root, for scripts/.
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    public static func isAvailable(_ modules: String) -> Bool {
+        (try? run(["-c", "import \(modules)"])) != nil
+    }
+
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["PIXELGPT_REQUIRE_PYTHON"] == "1" }
+
+    /// python3 with `arguments`; its stdout, or an error carrying its stderr on a non-zero exit.
+    public static func run(_ arguments: [String]) throws -> Data {
+        let result = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments)
+        guard result.status == 0 else { throw Failure(message: result.stderr) }
+        return result.stdout
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+}
+
+extension Array where Element == UInt8 {
+    public var hex: String { map { String(format: "%02x", $0) }.joined() }
+}
