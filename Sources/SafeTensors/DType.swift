@@ -67,6 +67,19 @@ public enum DType: String, CaseIterable, Sendable, Codable, Comparable {
         return bits / 8
     }
 
+    /// Byte count of a tensor of `shape`, or nil when a dimension is negative, the product overflows, or
+    /// it is not a whole number of bytes. Untrusted shapes (file headers) go through here.
+    public func byteCount(shape: [Int]) -> Int? {
+        var elements = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            elements = product
+        }
+        return byteCount(elements: elements)
+    }
+
     public static func < (lhs: DType, rhs: DType) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

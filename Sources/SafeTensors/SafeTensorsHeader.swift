@@ -86,13 +86,7 @@ public struct SafeTensorsHeader: Sendable {
                 throw fail(.offsetsNotContiguous(tensor: tensor.name, expectedBegin: expectedBegin,
                                                  begin: range.lowerBound, end: range.upperBound))
             }
-            let elements = tensor.shape.reduce(into: Optional(1)) { acc, d in
-                acc = acc.flatMap { a in
-                    let (p, o) = a.multipliedReportingOverflow(by: d)
-                    return o ? nil : p
-                }
-            }
-            guard let elements, let expectedBytes = tensor.dtype.byteCount(elements: elements) else {
+            guard let expectedBytes = tensor.dtype.byteCount(shape: tensor.shape) else {
                 throw fail(.sizeOverflow(tensor: tensor.name))
             }
             guard expectedBytes == range.count else {

@@ -117,6 +117,32 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["fake.h5"])
     }
 
+    /// Corrupted bytes anywhere in an HDF5 file give a clean error or a clean read, never a crash.
+    @Test func corruptedFilesFailCleanly() throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.path("h5py_nested.h5"))))
+        let dir = try TemporaryDirectory()
+        var state: UInt64 = 0x4844_4635
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var rejected = 0
+        for iteration in 0..<60 {
+            var bytes = original
+            for _ in 0...next(8) { bytes[next(bytes.count)] = UInt8(next(256)) }
+            let path = dir.file("m\(iteration).h5")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                let source = try HDF5Weights(path: path)
+                for weight in source.weights { _ = try source.load(weight.name) }
+            } catch {
+                rejected += 1
+                #expect(!"\(error)".contains("\n"), "iteration \(iteration)")
+            }
+        }
+        #expect(rejected > 0)
+    }
+
     /// The Keras name rules agree with transformers' convert_tf_weight_name_to_pt_weight_name.
     @Test func kerasNamesMapAsTransformersDoes() throws {
         #expect(KerasWeightNames.pytorchName("tf_m/model/layers_._3/mlp/up_proj/kernel:0", rank: 2)

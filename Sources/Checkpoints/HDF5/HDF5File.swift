@@ -84,10 +84,12 @@ final class HDF5File: @unchecked Sendable {
             guard let named = DType(rawValue: declared) else {
                 throw HDF5Error(path: path, message: "dataset \(location): attribute dtype=\"\(declared)\" is not a safetensors dtype")
             }
+            // The stored type must be exactly the one this project writes for that dtype: reading through
+            // another type would make HDF5 convert values instead of keeping the bytes.
             let namedType = HDF5Types.storageType(for: named)
             defer { withExtendedLifetime(namedType) {} }
-            guard H5Tget_size(namedType.id) == H5Tget_size(type.id) else {
-                throw HDF5Error(path: path, message: "dataset \(location): attribute dtype=\"\(declared)\" does not fit its \(H5Tget_size(type.id))-byte elements")
+            guard H5Tequal(namedType.id, type.id) > 0 else {
+                throw HDF5Error(path: path, message: "dataset \(location): attribute dtype=\"\(declared)\" does not match its stored HDF5 type (\(HDF5Types.describe(type.id)))")
             }
             dtype = named
         }
@@ -100,15 +102,21 @@ final class HDF5File: @unchecked Sendable {
         guard rank >= 0 else { throw HDF5Error(path: path, message: "dataset \(location): unreadable dataspace") }
         var dims = [hsize_t](repeating: 0, count: rank)
         if rank > 0 { H5Sget_simple_extent_dims(space.id, &dims, nil) }
+        guard dims.allSatisfy({ $0 <= hsize_t(Int.max) }) else {
+            throw HDF5Error(path: path, message: "dataset \(location): dimensions \(dims) are too large to address")
+        }
         let plist = try HDF5.check(H5Dget_create_plist(dataset.id), .propertyList, path: path, "cannot read the layout of \(location)")
         defer { withExtendedLifetime(plist) {} }
         var shape = dims.map { Int($0) }
         if dtype.bitSize < 8 {
             // Packed types are stored as bytes; the logical shape is an attribute (docs/hdf5-layout.md).
             guard let logical = try integerArrayAttribute(on: dataset.id, name: "shape", location: location),
-                dtype.byteCount(elements: logical.reduce(1, *)) == shape.reduce(1, *)
+                dtype.byteCount(shape: logical) == shape.first, shape.count == 1
             else { throw HDF5Error(path: path, message: "dataset \(location): packed \(dtype.rawValue) data needs a shape attribute matching its bytes") }
             shape = logical
+        }
+        guard dtype.byteCount(shape: shape) != nil else {
+            throw HDF5Error(path: path, message: "dataset \(location): shape \(shape) is too large to address")
         }
         return DatasetInfo(dtype: dtype, shape: shape, storage: try storage(plist.id, location: location))
     }
