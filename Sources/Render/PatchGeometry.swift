@@ -15,4 +15,25 @@ public struct PatchGeometry: Sendable, Equatable {
     public func nextPatch(_ x: Double) -> Int {
         min(Int((x / Double(pixelsPerPatch)).rounded(.up)) * pixelsPerPatch, width - pixelsPerPatch)
     }
+
+    /// `nextPatch` for whole pixels, as upstream calls it (integer ceiling, no floating point).
+    public func nextPatch(_ x: Int) -> Int {
+        min(patchesCeil(x) * pixelsPerPatch, width - pixelsPerPatch)
+    }
+
+    /// ⌈x / pixelsPerPatch⌉ (upstream `px2patch_ceil`).
+    public func patchesCeil(_ x: Int) -> Int {
+        x >= 0 ? (x + pixelsPerPatch - 1) / pixelsPerPatch : -((-x) / pixelsPerPatch)
+    }
+
+    /// ⌊x / pixelsPerPatch⌋ (upstream `px2patch_floor`).
+    public func patchesFloor(_ x: Int) -> Int {
+        x >= 0 ? x / pixelsPerPatch : -((-x + pixelsPerPatch - 1) / pixelsPerPatch)
+    }
+
+    /// mask[j] = 1 for j < min(numTextPatches + 1, L), else 0: the text patches plus the black end patch (SPEC 5.5).
+    public func attentionMask(numTextPatches: Int) -> [Float] {
+        let ones = max(0, min(numTextPatches + 1, maxSequenceLength))
+        return [Float](repeating: 1, count: ones) + [Float](repeating: 0, count: maxSequenceLength - ones)
+    }
 }

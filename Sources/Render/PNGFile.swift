@@ -1,0 +1,93 @@
+import CPangoCairo
+import Foundation
+
+/// PNG in and out through cairo, for strips: RGB strips as 8-bit RGB PNGs, gray and binary strips as 8-bit
+/// greyscale PNGs (cairo writes an A8 surface as grey), the same kinds of file as the goldens.
+public enum PNGFile {
+    /// Decoded pixels: row-major [height, width, 3] bytes, R, G, B (a grey PNG comes back with R = G = B).
+    public struct Image: Sendable, Equatable {
+        public let width: Int
+        public let height: Int
+        public let rgb: [UInt8]
+
+        /// The R channel, [height, width]: the grey value of a grey PNG.
+        public var red: [UInt8] { stride(from: 0, to: rgb.count, by: 3).map { rgb[$0] } }
+    }
+
+    /// Writes the strip to `path` atomically: a temporary file beside it, then a rename, so that no half-written
+    /// PNG is ever left under the final name.
+    public static func write(_ strip: RenderedStrip, to path: String) throws(RenderError) {
+        try write(pixels: strip.pixels, width: strip.width, height: strip.height, channels: strip.channels, to: path)
+    }
+
+    /// Writes [height, width, channels] bytes (channels 3: R, G, B; 1: grey) as a PNG, atomically.
+    public static func write(pixels: [UInt8], width: Int, height: Int, channels: Int, to path: String) throws(RenderError) {
+        precondition(channels == 1 || channels == 3, "PNGFile.write: 1 or 3 channels")
+        precondition(pixels.count == width * height * channels, "PNGFile.write: pixel count does not match the shape")
+        let format = channels == 3 ? CAIRO_FORMAT_RGB24 : CAIRO_FORMAT_A8
+        guard let surface = cairo_image_surface_create(format, Int32(width), Int32(height)),
+              cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
+            throw RenderError(path: path, .cairo("cannot create a \(width) x \(height) surface"))
+        }
+        defer { cairo_surface_destroy(surface) }
+        cairo_surface_flush(surface)
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        let data = cairo_image_surface_get_data(surface)!
+        for y in 0 ..< height {
+            let row = data + y * stride
+            if channels == 3 {
+                for x in 0 ..< width {
+                    let i = (y * width + x) * 3
+                    row[4 * x] = pixels[i + 2]
+                    row[4 * x + 1] = pixels[i + 1]
+                    row[4 * x + 2] = pixels[i]
+                    row[4 * x + 3] = 255
+                }
+            } else {
+                for x in 0 ..< width { row[x] = pixels[y * width + x] }
+            }
+        }
+        cairo_surface_mark_dirty(surface)
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = (directory.isEmpty ? "." : directory) + "/." + (path as NSString).lastPathComponent
+            + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let status = cairo_surface_write_to_png(surface, temporary)
+        guard status == CAIRO_STATUS_SUCCESS else {
+            unlink(temporary)
+            throw RenderError(path: path, .writeFailed(String(cString: cairo_status_to_string(status))))
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw RenderError(path: path, .writeFailed(reason))
+        }
+    }
+
+    /// Reads a PNG through cairo. Values come back raw (no colour management); an alpha channel is refused.
+    public static func read(_ path: String) throws(RenderError) -> Image {
+        guard FileManager.default.fileExists(atPath: path) else { throw RenderError(path: path, .missingFile(what: "the PNG file")) }
+        guard let surface = cairo_image_surface_create_from_png(path) else { throw RenderError(path: path, .cairo("cannot read")) }
+        defer { cairo_surface_destroy(surface) }
+        let status = cairo_surface_status(surface)
+        guard status == CAIRO_STATUS_SUCCESS else { throw RenderError(path: path, .cairo(String(cString: cairo_status_to_string(status)))) }
+        let format = cairo_image_surface_get_format(surface)
+        guard format == CAIRO_FORMAT_RGB24 else {
+            throw RenderError(path: path, .cairo("expected an opaque RGB or grey PNG, got cairo format \(format.rawValue)"))
+        }
+        cairo_surface_flush(surface)
+        let width = Int(cairo_image_surface_get_width(surface)), height = Int(cairo_image_surface_get_height(surface))
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        let data = UnsafePointer(cairo_image_surface_get_data(surface)!)
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0 ..< height {
+            let row = data + y * stride
+            for x in 0 ..< width {
+                let i = (y * width + x) * 3
+                rgb[i] = row[4 * x + 2]
+                rgb[i + 1] = row[4 * x + 1]
+                rgb[i + 2] = row[4 * x]
+            }
+        }
+        return Image(width: width, height: height, rgb: rgb)
+    }
+}

@@ -1,0 +1,292 @@
+import CPangoCairo
+import Foundation
+
+/// The original PangoCairo text renderer (`PangoCairoTextRenderer`), re-implemented call for call so that its
+/// strips come out byte-identical on the same Pango/cairo stack (SPEC 5.3-5.5).
+///
+/// Not thread-safe: a renderer owns a Pango font map, Pango contexts and cairo surfaces, which must be used from
+/// one thread at a time. To render in parallel, make one renderer per thread (they share nothing).
+public final class TextRenderer {
+    public let directory: String
+    public let config: RendererConfig
+    /// The family read from the font file's name table (upstream uses fontTools `getDebugName(1)`).
+    public let familyName: String
+    /// Exactly the string upstream hands to `Pango.font_description_from_string`, e.g. "Noto Sans 13.333333333333334px".
+    public let fontDescriptionString: String
+
+    private let fonts: FontSetup
+    private let fontDescription: OpaquePointer
+    /// Base direction weak-LTR (Pango's default) for singles and LTR pairs; RTL for the RTL pair branch.
+    private let ltrContext: OpaquePointer
+    private let rtlContext: OpaquePointer
+    private var surfaces: [SurfaceKey: OpaquePointer] = [:]
+
+    private struct SurfaceKey: Hashable {
+        let format: cairo_format_t.RawValue
+        let width: Int
+    }
+
+    /// Loads `<directory>/text_renderer_config.json` and `<directory>/fonts.conf`.
+    public convenience init(directory: String) throws(RenderError) {
+        try self.init(directory: directory, config: RendererConfig.load(directory: directory))
+    }
+
+    public init(directory: String, config: RendererConfig) throws(RenderError) {
+        self.directory = directory
+        self.config = config
+        familyName = try FontFamilyName.read(fontFile: config.fontFile)
+        let fonts = try FontSetup(directory: directory, config: config)
+        self.fonts = fonts
+        // Python formats the float with repr, the shortest round-trip digits; Swift's description is the same.
+        fontDescriptionString = "\(familyName) \(config.pixelSize)px"
+        guard let description = pango_font_description_from_string(fontDescriptionString) else {
+            throw RenderError(path: config.fontFile, .pango("cannot parse the font description \"\(fontDescriptionString)\""))
+        }
+        fontDescription = description
+        // Pango's default language under LC_ALL=C.UTF-8 is "c"; fixing it keeps item languages independent of
+        // the process locale (golden README, "fontconfig and locale").
+        let language = pango_language_from_string("c")
+        func makeContext(_ direction: PangoDirection) -> OpaquePointer {
+            let context = pango_font_map_create_context(fonts.fontMap)!
+            pango_context_set_font_description(context, description)
+            pango_context_set_language(context, language)
+            pango_context_set_base_dir(context, direction)
+            return context
+        }
+        ltrContext = makeContext(PANGO_DIRECTION_WEAK_LTR)
+        rtlContext = makeContext(PANGO_DIRECTION_RTL)
+    }
+
+    deinit {
+        for surface in surfaces.values { cairo_surface_destroy(surface) }
+        g_object_unref(UnsafeMutableRawPointer(ltrContext))
+        g_object_unref(UnsafeMutableRawPointer(rtlContext))
+        pango_font_description_free(fontDescription)
+    }
+
+    /// The renderer's fontconfig configuration (for provenance queries).
+    var fontConfiguration: OpaquePointer { fonts.fcConfig }
+    /// The fonts.conf the renderer loaded.
+    public var fontsConfPath: String { fonts.fontsConf }
+
+    /// Reference counts of the renderer's Pango contexts and cached cairo surfaces, for the leak test: every
+    /// layout and cairo context made during a render must be gone afterwards, leaving exactly one each.
+    func referenceCounts() -> (contexts: [UInt32], surfaces: [UInt32]) {
+        let contexts = [ltrContext, rtlContext].map { UnsafeMutablePointer<GObject>($0).pointee.ref_count }
+        return (contexts, surfaces.values.map { UInt32(cairo_surface_get_reference_count($0)) })
+    }
+
+    /// The mode of `config.rgb`: rgb when true, gray otherwise (upstream's constructor argument).
+    public var defaultMode: RenderMode { config.rgb ? .rgb : .gray }
+
+    /// Renders one text: drawn at x = 2, the black end patch at nextPatch(2 + w + 2) (SPEC 5.3, single sentence).
+    public func render(_ text: String, maxSeqLength: Int? = nil, mode: RenderMode? = nil) throws(RenderError) -> RenderedStrip {
+        let canvas = try Canvas(renderer: self, maxSeqLength: maxSeqLength, mode: mode)
+        defer { canvas.finish() }
+        let geometry = canvas.geometry
+        let cleaned = Self.clean(text)
+        let drawn = draw(cleaned, at: 2, on: canvas, rightToLeft: false, maxPatches: nil)
+        let eos = geometry.nextPatch(2 + drawn.fullWidth + 2)
+        return canvas.strip(sepPatches: [eos], numTextPatches: geometry.patchesFloor(eos), unknownGlyphs: drawn.unknownGlyphs, rightToLeft: false)
+    }
+
+    /// Renders a pair: text_a at 2, a black separator at nextPatch(2 + w_a + 2), text_b at sep + 16 + 2, the end
+    /// patch at nextPatch(x_b + w_b + 2). When both texts vote RTL, both layouts are RTL and text_b is truncated to
+    /// the strip (SPEC 5.3, sentence pair).
+    public func render(_ textA: String, pair textB: String, maxSeqLength: Int? = nil, mode: RenderMode? = nil) throws(RenderError) -> RenderedStrip {
+        let canvas = try Canvas(renderer: self, maxSeqLength: maxSeqLength, mode: mode)
+        defer { canvas.finish() }
+        let geometry = canvas.geometry, patch = config.pixelsPerPatch
+        let a = Self.clean(textA), b = Self.clean(textB)
+        let rtl = isRightToLeft(a) && isRightToLeft(b)
+        let drawnA = draw(a, at: 2, on: canvas, rightToLeft: rtl, maxPatches: nil)
+        let sep = geometry.nextPatch(2 + drawnA.fullWidth + 2)
+        let xB = sep + patch + 2
+        // Upstream's RTL branch passes max_length = floor((W - 16) / 16) for text_b; the LTR branch none.
+        let drawnB = draw(b, at: xB, on: canvas, rightToLeft: rtl, maxPatches: rtl ? geometry.patchesFloor(geometry.width - patch) : nil)
+        let eos = geometry.nextPatch(xB + drawnB.fullWidth + 2)
+        return canvas.strip(
+            sepPatches: [sep, eos], numTextPatches: geometry.patchesFloor(eos),
+            unknownGlyphs: drawnA.unknownGlyphs + drawnB.unknownGlyphs, rightToLeft: rtl)
+    }
+
+    /// Upstream's only cleaning: every "\n" becomes a space (SPEC 5.3). A "\r\n" pair is one Character in Swift,
+    /// so the replacement works on scalars.
+    static func clean(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for s in text.unicodeScalars { scalars.append(s == "\n" ? " " : s) }
+        return String(scalars)
+    }
+
+    /// Upstream `is_rtl`: drop ASCII whitespace, punctuation and digits (Python's string.whitespace,
+    /// string.punctuation, string.digits), then a majority vote of the first, last and middle characters by Pango's
+    /// unichar direction.
+    public func isRightToLeft(_ text: String) -> Bool {
+        let kept: [Unicode.Scalar] = text.unicodeScalars.filter { !TextRenderer.isRTLIgnored.contains($0) }
+        guard !kept.isEmpty else { return false }
+        let candidates: [Unicode.Scalar] = [kept[0], kept[kept.count - 1], kept[kept.count / 2]]
+        var votes = 0
+        for scalar in candidates where UnicharDirection.isRightToLeft(scalar) { votes += 1 }
+        return votes >= 2
+    }
+
+    private static let isRTLIgnored: Set<Unicode.Scalar> = {
+        let whitespace = " \t\n\r\u{0B}\u{0C}"
+        let punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+        return Set((whitespace + punctuation + "0123456789").unicodeScalars)
+    }()
+
+    private struct Drawn {
+        let fullWidth: Int
+        let unknownGlyphs: Int
+    }
+
+    /// Upstream `_render_single_sentence`: lay the text out, move to (x0, 16/2 - h/2 - 2) and show the layout.
+    /// With `maxPatches`, a text running past that many patches is cut by upstream's binary search on the
+    /// character count, on a fresh layout (auto-dir on, left alignment, as upstream's); the returned width stays
+    /// the full width, so the end patch is clamped to the last patch.
+    private func draw(_ text: String, at x0: Int, on canvas: Canvas, rightToLeft: Bool, maxPatches: Int?) -> Drawn {
+        let context = rightToLeft ? rtlContext : ltrContext
+        pango_cairo_update_context(canvas.cr, context)
+        let layout = pango_layout_new(context)!
+        defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+        if rightToLeft {
+            pango_layout_set_auto_dir(layout, 0)
+            pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT)
+        }
+        Self.setText(layout, text)
+        var width: Int32 = 0, height: Int32 = 0
+        pango_layout_get_pixel_size(layout, &width, &height)
+        let fullWidth = Int(width)
+        let unknown = Int(pango_layout_get_unknown_glyphs_count(layout))
+        var shown = layout
+        var truncated: OpaquePointer?
+        defer { if let truncated { g_object_unref(UnsafeMutableRawPointer(truncated)) } }
+        let geometry = canvas.geometry
+        if let maxPatches, geometry.patchesCeil(x0 + fullWidth) > maxPatches {
+            let cut = pango_layout_new(context)!
+            truncated = cut
+            let scalars = Array(text.unicodeScalars)
+            var lo = 0, hi = scalars.count
+            while lo <= hi {
+                let mid = (lo + hi) / 2
+                var prefix = String.UnicodeScalarView()
+                prefix.append(contentsOf: scalars[..<mid])
+                Self.setText(cut, String(prefix))
+                pango_layout_get_pixel_size(cut, &width, &height)
+                let patches = geometry.patchesCeil(x0 + Int(width))
+                if patches < maxPatches { lo = mid + 1 } else if patches > maxPatches { hi = mid - 1 } else { break }
+            }
+            shown = cut
+        }
+        // The height of the layout last measured (the truncated one when cut), as upstream.
+        cairo_move_to(canvas.cr, Double(x0), Double(config.pixelsPerPatch) / 2.0 - Double(height) / 2.0 - 2)
+        pango_cairo_show_layout(canvas.cr, shown)
+        return Drawn(fullWidth: fullWidth, unknownGlyphs: unknown)
+    }
+
+    /// `layout.set_text(text, -1)`: Pango reads a C string, so the text ends at a NUL character, as upstream's does.
+    private static func setText(_ layout: OpaquePointer, _ text: String) {
+        text.withCString { pango_layout_set_text(layout, $0, -1) }
+    }
+
+    /// A cleared surface of the requested format and width with a fresh cairo context on it (upstream
+    /// `get_empty_surface`), and the extraction of its bytes (SPEC 5.4).
+    private final class Canvas {
+        let cr: OpaquePointer
+        let surface: OpaquePointer
+        let geometry: PatchGeometry
+        let mode: RenderMode
+
+        init(renderer: TextRenderer, maxSeqLength: Int?, mode: RenderMode?) throws(RenderError) {
+            let length = maxSeqLength ?? renderer.config.maxSeqLength
+            guard length > 0, length <= 1 << 20 else {
+                throw RenderError(path: renderer.directory, .invalidKey(key: "max_seq_length", reason: "must be between 1 and 1048576, found \(length)"))
+            }
+            let mode = mode ?? renderer.defaultMode
+            geometry = PatchGeometry(pixelsPerPatch: renderer.config.pixelsPerPatch, maxSequenceLength: length)
+            self.mode = mode
+            let format = mode == .rgb ? CAIRO_FORMAT_RGB24 : CAIRO_FORMAT_A8
+            let key = SurfaceKey(format: format.rawValue, width: geometry.width)
+            if let cached = renderer.surfaces[key] {
+                surface = cached
+            } else {
+                guard let created = cairo_image_surface_create(format, Int32(geometry.width), Int32(geometry.pixelsPerPatch)),
+                      cairo_surface_status(created) == CAIRO_STATUS_SUCCESS else {
+                    throw RenderError(path: renderer.directory, .cairo("cannot create a \(geometry.width) x \(geometry.pixelsPerPatch) surface"))
+                }
+                renderer.surfaces[key] = created
+                surface = created
+            }
+            cr = cairo_create(surface)
+            if mode == .rgb {
+                cairo_set_source_rgb(cr, 1, 1, 1)
+                cairo_rectangle(cr, 0, 0, Double(geometry.width), Double(geometry.pixelsPerPatch))
+                cairo_fill(cr)
+                cairo_set_source_rgb(cr, 0, 0, 0)
+            } else {
+                // A fresh A8 surface is all zero; a reused one is cleared to the same state.
+                cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR)
+                cairo_paint(cr)
+                cairo_set_operator(cr, CAIRO_OPERATOR_OVER)
+            }
+        }
+
+        func finish() { cairo_destroy(cr) }
+
+        /// Upstream `get_image_from_surface`: BGRX -> RGB or 255 - alpha, then the black patches (SPEC 5.4).
+        func strip(sepPatches: [Int], numTextPatches: Int, unknownGlyphs: Int, rightToLeft: Bool) -> RenderedStrip {
+            cairo_surface_flush(surface)
+            let width = geometry.width, height = geometry.pixelsPerPatch
+            let stride = Int(cairo_image_surface_get_stride(surface))
+            let data = UnsafePointer(cairo_image_surface_get_data(surface)!)
+            let channels = mode.channels
+            var pixels = [UInt8](repeating: 0, count: height * width * channels)
+            pixels.withUnsafeMutableBufferPointer { out in
+                for y in 0 ..< height {
+                    let row = data + y * stride
+                    let o = y * width * channels
+                    switch mode {
+                    case .rgb:
+                        // Little-endian RGB24 stores B, G, R, X.
+                        for x in 0 ..< width {
+                            out[o + 3 * x] = row[4 * x + 2]
+                            out[o + 3 * x + 1] = row[4 * x + 1]
+                            out[o + 3 * x + 2] = row[4 * x]
+                        }
+                    case .gray:
+                        for x in 0 ..< width { out[o + x] = 255 - row[x] }
+                    case .binary:
+                        for x in 0 ..< width { out[o + x] = 255 - row[x] > 127 ? 255 : 0 }
+                    }
+                }
+                for sep in sepPatches {
+                    let end = min(sep + geometry.pixelsPerPatch, width)
+                    for y in 0 ..< height where sep < end {
+                        for i in (y * width + sep) * channels ..< (y * width + end) * channels { out[i] = 0 }
+                    }
+                }
+            }
+            return RenderedStrip(
+                mode: mode, pixelsPerPatch: geometry.pixelsPerPatch, maxSeqLength: geometry.maxSequenceLength,
+                pixels: pixels, numTextPatches: numTextPatches, sepPatches: sepPatches,
+                unknownGlyphs: unknownGlyphs, rightToLeft: rightToLeft)
+        }
+    }
+}
+
+/// Pango's `pango_unichar_direction`, the function upstream's `is_rtl` calls. The header marks it deprecated
+/// (since 1.44), so it is looked up at run time instead of called through the import, which would warn.
+enum UnicharDirection {
+    private typealias Function = @convention(c) (UInt32) -> PangoDirection
+    private static let function: Function = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pango_unichar_direction") else {
+            fatalError("pango_unichar_direction is missing from the loaded Pango library")
+        }
+        return unsafeBitCast(symbol, to: Function.self)
+    }()
+
+    static func isRightToLeft(_ scalar: Unicode.Scalar) -> Bool {
+        function(scalar.value) == PANGO_DIRECTION_RTL
+    }
+}
