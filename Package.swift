@@ -25,12 +25,13 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SafeTensors"),
         .target(name: "Model", dependencies: ["COpenBLAS"]),
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
-        .target(name: "Render", dependencies: ["CPangoCairo"]),
+        .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [

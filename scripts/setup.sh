@@ -5,7 +5,7 @@ set -euo pipefail
 
 # System libraries the Swift package links (Sources/C*), pkg-config to find them, and the fonts the
 # renderer falls back on (SPEC 5; Debian's Noto replaces the original's GoNotoCurrent.ttf).
-APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev fonts-noto-core fonts-noto-cjk)
+APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev zlib1g-dev fonts-noto-core fonts-noto-cjk)
 # Reference implementations the interoperability tests compare against (run only when importable).
 PIP_PACKAGES=(safetensors numpy h5py)
 
@@ -27,7 +27,7 @@ else
   log "system packages present"
 fi
 
-for lib in hdf5-serial openblas pangocairo json-c; do
+for lib in hdf5-serial openblas pangocairo json-c zlib; do
   pkg-config --exists "$lib" || { log "pkg-config cannot find $lib after install"; exit 1; }
 done
 
