@@ -15,9 +15,12 @@ let package = Package(
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Render", targets: ["Render"]),
+        .library(name: "Eval", targets: ["Eval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Task files are YAML (tasks/, lm-evaluation-harness style).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System libraries, each found through pkg-config (scripts/setup.sh installs them).
@@ -32,10 +35,11 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
         .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
+        .target(name: "Eval", dependencies: ["Render", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
-                "Checkpoints", "SafeTensors", "Model", "Text", "Render",
+                "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Eval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +51,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"]),
+        .testTarget(name: "EvalTests", dependencies: ["Eval", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),

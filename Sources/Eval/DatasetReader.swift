@@ -1,0 +1,172 @@
+import Foundation
+
+/// One evaluation example as read from a data file.
+public struct ExampleRow: Sendable, Equatable {
+    public enum Label: Sendable, Equatable {
+        case classIndex(Int)
+        case score(Double)
+
+        public var value: Double {
+            switch self {
+            case .classIndex(let i): Double(i)
+            case .score(let s): s
+            }
+        }
+    }
+
+    /// 0-based position among the file's data rows (the index reported in samples).
+    public let index: Int
+    /// 1-based line in the file, for messages.
+    public let line: Int
+    public let textA: String
+    public let textB: String?
+    /// nil for unlabeled files (GLUE test sets, the public XNLI test copy).
+    public let label: Label?
+}
+
+/// A row that could not be read: where and why. Counted and reported, never silently dropped.
+public struct RowProblem: Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let reason: String
+    public var description: String { "\(file):\(line): \(reason)" }
+}
+
+public struct DatasetSplit: Sendable {
+    public let file: String
+    public let rows: [ExampleRow]
+    public let problems: [RowProblem]
+    public var isLabeled: Bool { rows.contains { $0.label != nil } }
+}
+
+/// Reads the formats users have: the original GLUE TSVs (each task's own column layout, MRPC's BOM, CoLA
+/// without a header), XNLI TSVs with or without labels, and JSON lines with the same field names. Fields
+/// are split on tabs only, never unquoted: GLUE's files contain unmatched quotes (HF reads them with
+/// quoting off).
+public enum DatasetReader {
+    public static func read(_ path: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TaskError(task: task.task, key: "data", reason: "cannot read \(path)")
+        }
+        let format = task.format(for: split)
+        return path.hasSuffix(".jsonl")
+            ? readJSONLines(data, path: path, task: task, format: format) : readTSV(data, path: path, task: task, format: format)
+    }
+
+    static func lines(of data: Data) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var result: [(Int, ArraySlice<UInt8>)] = []
+        var number = 0
+        for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            number += 1
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            result.append((number, line))
+        }
+        if let last = result.last, last.1.isEmpty { result.removeLast() }
+        return result
+    }
+
+    static func readTSV(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
+        var problems: [RowProblem] = []
+        var rows: [ExampleRow] = []
+        var lines = lines(of: data)[...]
+        var header: [String: Int] = [:]
+        if format.header, let first = lines.popFirst() {
+            let names = String(decoding: first.bytes, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false)
+            for (i, name) in names.enumerated() { header[String(name)] = i }
+        }
+        func position(_ column: TaskDefinition.Column) -> Int? {
+            switch column {
+            case .index(let i): i
+            case .name(let n): header[n]
+            }
+        }
+        guard let a = position(format.textA) else {
+            return DatasetSplit(file: path, rows: [], problems: [RowProblem(file: path, line: 1, reason: "no \(format.textA) in the header")])
+        }
+        let b = format.textB.flatMap(position)
+        if format.textB != nil && b == nil {
+            return DatasetSplit(file: path, rows: [], problems: [RowProblem(file: path, line: 1, reason: "no \(format.textB!) in the header")])
+        }
+        // A file with a header but no label column (test sets) is unlabeled; without a header, the first row decides.
+        var labelColumn = format.label.flatMap(position)
+        if !format.header, let l = labelColumn, let first = lines.first {
+            let fields = first.bytes.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).count
+            if fields <= l { labelColumn = nil }
+        }
+        let needed = max(a, b ?? 0, labelColumn ?? 0) + 1
+        for (number, bytes) in lines {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                problems.append(RowProblem(file: path, line: number, reason: "invalid UTF-8"))
+                continue
+            }
+            let fields = text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= needed else {
+                problems.append(RowProblem(file: path, line: number, reason: "\(fields.count) fields, expected at least \(needed)"))
+                continue
+            }
+            var label: ExampleRow.Label?
+            if let l = labelColumn {
+                switch parseLabel(fields[l], task: task) {
+                case .success(let parsed): label = parsed
+                case .failure(let problem):
+                    problems.append(RowProblem(file: path, line: number, reason: problem.reason))
+                    continue
+                }
+            }
+            rows.append(ExampleRow(index: rows.count + problems.count, line: number, textA: fields[a], textB: b.map { fields[$0] }, label: label))
+        }
+        return DatasetSplit(file: path, rows: rows, problems: problems)
+    }
+
+    static func readJSONLines(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
+        func key(_ column: TaskDefinition.Column?) -> String? {
+            if case .name(let n) = column { return n }
+            return nil
+        }
+        let keyA = key(format.textA) ?? "text_a", keyB = key(format.textB), keyLabel = key(format.label) ?? "label"
+        var rows: [ExampleRow] = [], problems: [RowProblem] = []
+        for (number, bytes) in lines(of: data) where !bytes.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+                problems.append(RowProblem(file: path, line: number, reason: "not a JSON object (or not valid UTF-8)"))
+                continue
+            }
+            guard let a = object[keyA] as? String else {
+                problems.append(RowProblem(file: path, line: number, reason: "no string \"\(keyA)\""))
+                continue
+            }
+            let b = keyB.flatMap { object[$0] as? String }
+            if keyB != nil && b == nil {
+                problems.append(RowProblem(file: path, line: number, reason: "no string \"\(keyB!)\""))
+                continue
+            }
+            var label: ExampleRow.Label?
+            if let raw = object[keyLabel], !(raw is NSNull) {
+                switch parseLabel("\(raw)", task: task) {
+                case .success(let parsed): label = parsed
+                case .failure(let problem):
+                    problems.append(RowProblem(file: path, line: number, reason: problem.reason))
+                    continue
+                }
+            }
+            rows.append(ExampleRow(index: rows.count + problems.count, line: number, textA: a, textB: b, label: label))
+        }
+        return DatasetSplit(file: path, rows: rows, problems: problems)
+    }
+
+    struct LabelProblem: Error { let reason: String }
+
+    /// Class names map through label_list; integer labels (CoLA, SST-2, MRPC, QQP, WNLI) are class ids;
+    /// regression labels are numbers.
+    static func parseLabel(_ text: String, task: TaskDefinition) -> Result<ExampleRow.Label, LabelProblem> {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let labels = task.labelList else {
+            guard let score = Double(trimmed), score.isFinite else { return .failure(LabelProblem(reason: "label \"\(text)\" is not a number")) }
+            return .success(.score(score))
+        }
+        if let index = labels.firstIndex(of: trimmed) { return .success(.classIndex(index)) }
+        if let id = Int(trimmed), labels.indices.contains(id) { return .success(.classIndex(id)) }
+        return .failure(LabelProblem(reason: "label \"\(text)\" is not one of \(labels.joined(separator: ", "))"))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// One evaluation task as its YAML file under tasks/ describes it. Field names follow
+/// lm-evaluation-harness where the meaning is the same (task, tag, output_type, metric_list,
+/// metadata.version); `format`, `rendered_files` and `pixelgpt` carry what PixelGPT needs (SPEC 7, 8).
+public struct TaskDefinition: Decodable, Sendable, Equatable {
+    public enum OutputType: String, Decodable, Sendable {
+        case classification, regression
+    }
+
+    public enum Split: String, Decodable, Sendable, CaseIterable, CodingKeyRepresentable {
+        case train, validation, test
+    }
+
+    public enum Modality: String, Decodable, Sendable, CaseIterable, CodingKeyRepresentable {
+        case text, pixel, pair
+    }
+
+    /// A column by header name (files with a header row) or 0-based position (files without).
+    public enum Column: Decodable, Sendable, Equatable, CustomStringConvertible {
+        case name(String)
+        case index(Int)
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let index = try? c.decode(Int.self) {
+                self = .index(index)
+            } else {
+                self = .name(try c.decode(String.self))
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .name(let n): "column \"\(n)\""
+            case .index(let i): "column \(i)"
+            }
+        }
+    }
+
+    public struct Format: Decodable, Sendable, Equatable {
+        public let header: Bool
+        public let textA: Column
+        public let textB: Column?
+        public let label: Column?
+
+        enum CodingKeys: String, CodingKey {
+            case header, label
+            case textA = "text_a", textB = "text_b"
+        }
+    }
+
+    public struct Metric: Decodable, Sendable, Equatable {
+        public let metric: MetricName
+    }
+
+    public struct Metadata: Decodable, Sendable, Equatable {
+        public let version: Int
+    }
+
+    public struct PixelGPTSettings: Decodable, Sendable, Equatable {
+        /// The split the paper reports (GLUE: validation; XNLI: test).
+        public let reportedSplit: Split
+        public let selectionMetric: MetricName
+        public let modalities: [Modality]
+        /// SEQ_LEN per modality: tokens for text, patches for pixel and pair (SPEC 8).
+        public let sequenceLength: [Modality: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case modalities
+            case reportedSplit = "reported_split", selectionMetric = "selection_metric", sequenceLength = "sequence_length"
+        }
+    }
+
+    public let task: String
+    public let tag: [String]
+    public let language: String?
+    public let outputType: OutputType
+    public let datasetKind: String
+    /// Data files per split, relative to the data directory.
+    public let dataFiles: [Split: String]
+    /// Copies without labels (the public XNLI test sets): predicted, not scored.
+    public let unlabeledFiles: [Split: String]?
+    /// The original's pre-rendered gzip JSON-lines files per split (SPEC 7.1, 7.2).
+    public let renderedFiles: [Split: String]?
+    public let format: Format
+    /// Splits whose files are laid out differently (CoLA's test set has a header and two columns).
+    public let splitFormats: [Split: Format]?
+    /// Class names in label-id order; nil for regression.
+    public let labelList: [String]?
+    public let metricList: [Metric]
+    public let metadata: Metadata
+    public let pixelgpt: PixelGPTSettings
+
+    enum CodingKeys: String, CodingKey {
+        case task, tag, language, format, metadata, pixelgpt
+        case outputType = "output_type", datasetKind = "dataset_kind", dataFiles = "data_files"
+        case unlabeledFiles = "unlabeled_files", renderedFiles = "rendered_files", labelList = "label_list"
+        case metricList = "metric_list", splitFormats = "split_formats"
+    }
+
+    public func format(for split: Split) -> Format { splitFormats?[split] ?? format }
+
+    public var numLabels: Int { labelList?.count ?? 1 }
+    public var hasPair: Bool { format.textB != nil }
+
+    /// Checks what decoding cannot: consistent labels, metrics that fit the output, modalities with lengths.
+    func validate() throws(TaskError) {
+        func fail(_ key: String, _ reason: String) -> TaskError { TaskError(task: task, key: key, reason: reason) }
+        switch outputType {
+        case .classification:
+            guard let labels = labelList, labels.count >= 2 else { throw fail("label_list", "a classification task needs at least 2 labels") }
+            guard Set(labels).count == labels.count else { throw fail("label_list", "labels repeat") }
+        case .regression:
+            guard labelList == nil else { throw fail("label_list", "a regression task has no label list") }
+        }
+        guard !metricList.isEmpty else { throw fail("metric_list", "no metric") }
+        for m in metricList.map(\.metric) + [pixelgpt.selectionMetric] where m.isRegression != (outputType == .regression) {
+            throw fail("metric_list", "\(m.rawValue) does not apply to a \(outputType.rawValue) task")
+        }
+        guard !dataFiles.isEmpty else { throw fail("data_files", "no split") }
+        for modality in pixelgpt.modalities {
+            guard let length = pixelgpt.sequenceLength[modality], length > 0 else {
+                throw fail("pixelgpt.sequence_length", "no length for \(modality.rawValue)")
+            }
+        }
+        if pixelgpt.modalities.contains(.pair) && !hasPair { throw fail("pixelgpt.modalities", "pair modality needs format.text_b") }
+        for f in [format] + (splitFormats.map { Array($0.values) } ?? []) {
+            switch (f.header, f.textA) {
+            case (false, .name), (true, .index): throw fail("format", "columns are named with a header row and numbered without one")
+            default: break
+            }
+        }
+    }
+}
+
+/// A task file that cannot be used: the task (or file) and the key at fault.
+public struct TaskError: Error, CustomStringConvertible, Sendable {
+    public let task: String
+    public let key: String
+    public let reason: String
+    public var description: String { "\(task): \(key): \(reason)" }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import Eval
+
+@Suite struct TaskRegistryTests {
+    static let tasksDirectory = PythonReference.repositoryRoot + "/tasks"
+    static let xnliLanguages = ["ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"]
+
+    @Test func listsEveryGLUETaskAndAllXNLILanguages() throws {
+        let registry = try TaskRegistry(directory: Self.tasksDirectory)
+        #expect(Set(registry.groups["glue"] ?? []) == ["ax", "cola", "mnli", "mnli_mismatched", "mrpc", "qnli", "qqp", "rte", "sst2", "stsb", "wnli"])
+        #expect(Set(registry.groups["xnli"] ?? []) == Set(Self.xnliLanguages.map { "xnli_\($0)" }))
+        #expect(registry.tasks.count == 26)
+        let stsb = try #require(registry.tasks.first { $0.task == "stsb" })
+        #expect(stsb.outputType == .regression && stsb.numLabels == 1)
+        #expect(try registry.resolve("rte,glue,xnli_en").count == 12)
+        #expect(throws: TaskError.self) { try registry.resolve("nope") }
+    }
+
+    @Test func refusesBadTaskFilesNamingTheFileAndKey() throws {
+        let dir = try TemporaryDirectory()
+        let good = try String(contentsOfFile: Self.tasksDirectory + "/glue/rte.yaml", encoding: .utf8)
+        for (text, key) in [
+            (good.replacingOccurrences(of: "label_list: [entailment, not_entailment]", with: "label_list: [entailment]"), "label_list"),
+            (good.replacingOccurrences(of: "  - metric: acc", with: "  - metric: bleu"), "metric_list"),
+            (good.replacingOccurrences(of: "task: rte\n", with: ""), "task"),
+            (good.replacingOccurrences(of: "  - metric: acc", with: "  - metric: pearson"), "metric_list"),
+            (good + "\n  : : [", "yaml"),
+        ] {
+            let path = dir.file("bad.yaml")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect { try TaskRegistry(directory: dir.path) } throws: { error in
+                guard let e = error as? TaskError else { return false }
+                return e.task == path && e.key.hasPrefix(key) && !e.description.contains("\n")
+            }
+        }
+    }
+}
