@@ -1,0 +1,79 @@
+import Foundation
+
+/// One evaluated row as samples_TASK.jsonl records it (lm-evaluation-harness keeps one such line per doc).
+public struct SampleRecord: Codable, Sendable, Equatable {
+    /// The row's index in its data file (`ExampleRow.index`).
+    public let index: Int
+    /// Class id or score; nil for unlabeled rows.
+    public let label: Double?
+    /// Predicted class id (argmax) or the regression score.
+    public let prediction: Double
+    public let logits: [Float]
+
+    public init(index: Int, label: Double?, prediction: Double, logits: [Float]) {
+        self.index = index
+        self.label = label
+        self.prediction = prediction
+        self.logits = logits
+    }
+}
+
+/// samples_TASK.jsonl, appended line by line as rows finish, so that an interrupted run leaves a valid
+/// file and `--resume` continues after the last complete line. Each line is written with one write(2) and
+/// synced per batch; a torn last line (killed mid-write) is cut off when the log is reopened.
+public final class SampleLog {
+    public let path: String
+    /// Records already in the file, by row index.
+    public private(set) var records: [Int: SampleRecord] = [:]
+    private let handle: FileHandle
+    private let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    /// Opens `path` for appending. With `resume`, keeps its complete lines (and drops a torn last one);
+    /// without, starts it empty.
+    public init(path: String, resume: Bool) throws {
+        self.path = path
+        let fm = FileManager.default
+        if resume, let data = fm.contents(atPath: path) {
+            var keep = 0
+            var lineNumber = 0
+            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                lineNumber += 1
+                let end = keep + line.count + 1
+                guard end <= data.count else { break }  // no newline: torn by an interruption
+                guard let record = try? JSONDecoder().decode(SampleRecord.self, from: Data(line)) else {
+                    throw TaskError(task: path, key: "line \(lineNumber)", reason: "not a sample record; remove the file or run without --resume")
+                }
+                records[record.index] = record
+                keep = end
+            }
+            if keep < data.count { try Data(data.prefix(keep)).write(to: URL(fileURLWithPath: path)) }
+        } else {
+            guard fm.createFile(atPath: path, contents: nil) else { throw TaskError(task: path, key: "file", reason: "cannot create") }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw TaskError(task: path, key: "file", reason: "cannot open for writing") }
+        self.handle = handle
+        try handle.seekToEnd()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends `batch` (rows already present are skipped) and syncs.
+    public func append(_ batch: [SampleRecord]) throws {
+        var bytes = Data()
+        for record in batch where records[record.index] == nil {
+            bytes.append(try encoder.encode(record))
+            bytes.append(UInt8(ascii: "\n"))
+            records[record.index] = record
+        }
+        guard !bytes.isEmpty else { return }
+        try handle.write(contentsOf: bytes)
+        try handle.synchronize()
+    }
+
+    /// Records in row order.
+    public var orderedRecords: [SampleRecord] { records.keys.sorted().map { records[$0]! } }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import Eval
+
+@Suite struct SampleLogTests {
+    @Test func resumesAfterTheLastCompleteLine() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("samples_rte.jsonl")
+        do {
+            let log = try SampleLog(path: path, resume: false)
+            try log.append([SampleRecord(index: 0, label: 1, prediction: 1, logits: [0.1, 0.9]),
+                            SampleRecord(index: 1, label: 0, prediction: 1, logits: [0.4, 0.6])])
+        }
+        // An interruption mid-write leaves a torn line.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"index\":2,\"lab".utf8))
+        try handle.close()
+
+        let resumed = try SampleLog(path: path, resume: true)
+        #expect(resumed.orderedRecords.map(\.index) == [0, 1])
+        try resumed.append([SampleRecord(index: 1, label: 0, prediction: 0, logits: [1, 0]),  // already done: kept as it was
+                            SampleRecord(index: 2, label: 1, prediction: 0, logits: [0.7, 0.3])])
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(try SampleLog(path: path, resume: true).records[1]?.prediction == 1)
+
+        let fresh = try SampleLog(path: path, resume: false)
+        #expect(fresh.records.isEmpty)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).isEmpty)
+    }
+
+    @Test func refusesAForeignFileOnResume() throws {
+        let dir = try TemporaryDirectory()
+        try "not a record\n".write(toFile: dir.file("s.jsonl"), atomically: true, encoding: .utf8)
+        #expect { try SampleLog(path: dir.file("s.jsonl"), resume: true) } throws: { "\($0)".contains("line 1") }
+    }
+}
+
+@Suite struct LeaderboardTableTests {
+    @Test func laysOutGLUEThenXNLIWithPythonRounding() {
+        var scores: [String: [MetricName: Double]] = ["rte": [.acc: 0.5234], "cola": [.mcc: 0.125], "stsb": [.spearmanr: -0.0349]]
+        var accuracies: [Double] = []
+        for (i, language) in LeaderboardTable.xnliOrder.enumerated() {
+            let accuracy = 0.33 + Double(i) * 0.001 + 0.00005
+            accuracies.append(accuracy)
+            scores["xnli_\(language)"] = [.acc: accuracy]
+        }
+        let table = LeaderboardTable.markdown(rows: [(label: "random", scores: scores)])
+        let lines = table.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "| model | CoLA | STS-B | RTE | Avg |")
+        #expect(lines[2] == "| random | 12.5 | -3.5 | 52.3 | 20.4 |")
+        #expect(lines[3] == "| model | " + LeaderboardTable.xnliOrder.joined(separator: " | ") + " | Avg |")
+        // Avg: mean of the unrounded accuracies (SPEC 7.3), 0.33705 -> 33.7.
+        let mean = accuracies.reduce(0, +) / 15
+        #expect(lines[5].hasSuffix("| \(String(format: "%.1f", mean * 100)) |"))
+        #expect(lines[5].hasPrefix("| random | 33.0 | 33.1 |"))
+        #expect(LeaderboardTable.format(0.125) == "12.5")  // round half to even, as Python's round(12.5, 1)
+        #expect(LeaderboardTable.format(nil) == "–")
+    }
+}
