@@ -60,3 +60,21 @@ import Testing
         #expect(LeaderboardTable.format(nil) == "–")
     }
 }
+
+@Suite struct FeatureCacheTests {
+    @Test func storesAndReloadsOnlyForTheSameKey() throws {
+        let dir = try TemporaryDirectory()
+        let cache = try FeatureCache(directory: dir.file("features"))
+        let key = FeatureCache.Key(checkpoint: "abc", task: "rte", taskVersion: 1, split: "validation", modality: "pixel",
+                                   sequenceLength: 768, renderer: "noto", tokenizer: nil, pooling: "upstream", limit: 10)
+        #expect(try cache.load(key) == nil)
+        let entry = FeatureCache.Entry(rowIndices: [0, 3, 7], features: (0..<12).map(Float.init), featureSize: 4)
+        try cache.store(entry, for: key)
+        let loaded = try #require(try cache.load(key))
+        #expect(loaded.rowIndices == [0, 3, 7] && loaded.features == entry.features && loaded.featureSize == 4)
+        var other = key
+        other.modality = "text"
+        #expect(try cache.load(other) == nil)
+        #expect(cache.path(for: other) != cache.path(for: key))
+    }
+}
