@@ -7,7 +7,7 @@ set -euo pipefail
 # renderer falls back on (SPEC 5; Debian's Noto replaces the original's GoNotoCurrent.ttf).
 APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev zlib1g-dev fonts-noto-core fonts-noto-cjk)
 # Reference implementations the interoperability tests compare against (run only when importable).
-PIP_PACKAGES=(safetensors numpy h5py)
+PIP_PACKAGES=(safetensors numpy h5py sentencepiece)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

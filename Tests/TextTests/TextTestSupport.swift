@@ -1,0 +1,168 @@
+import CJSONC
+import Foundation
+import Testing
+@testable import Text
+
+/// Committed fixtures (written by scripts/make_tokenizer_fixtures.py with the Python reference).
+enum TextFixtures {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+
+    static func json(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path(name)))
+        return try #require(try parseJSON([UInt8](data)) as? [String: Any])
+    }
+
+    /// One reference encoding: the text, the ids of SentencePieceProcessor.encode(add_bos=True), their
+    /// piece texts and sp.decode of those ids.
+    struct Golden {
+        let text: String
+        let ids: [Int32]
+        let pieces: [String]
+        let decoded: String
+    }
+
+    static func goldens(_ name: String) throws -> [Golden] {
+        let entries = try #require(try json(name)["encode"] as? [[String: Any]])
+        return try entries.map { entry in
+            Golden(text: try #require(entry["text"] as? String), ids: try #require(entry["ids"] as? [Int]).map(Int32.init),
+                   pieces: try #require(entry["pieces"] as? [String]), decoded: try #require(entry["decoded"] as? String))
+        }
+    }
+
+    static func tokenizer(_ name: String) throws -> SentencePieceTokenizer {
+        try SentencePieceTokenizer(contentsOf: path(name))
+    }
+}
+
+/// The evaluation data (../shared/data in CI, through PIXELGPT_DATA) and the Python reference package.
+enum ReferenceData {
+    /// PIXELGPT_DATA, else ../shared/data beside the repository when it exists.
+    static let directory: String? = {
+        if let dir = ProcessInfo.processInfo.environment["PIXELGPT_DATA"], !dir.isEmpty {
+            return dir.hasPrefix("/") ? dir : TextFixtures.repositoryRoot + "/" + dir
+        }
+        let beside = TextFixtures.repositoryRoot + "/../shared/data"
+        return FileManager.default.fileExists(atPath: beside) ? beside : nil
+    }()
+
+    static var llamaModelPath: String? {
+        guard let directory else { return nil }
+        let path = directory + "/tokenizer/llama2/tokenizer.model"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    static var isPythonRequired: Bool { ProcessInfo.processInfo.environment["PIXELGPT_REQUIRE_PYTHON"] == "1" }
+
+    static let isSentencePieceAvailable: Bool = (try? python(["-c", "import sentencepiece"])) != nil
+
+    /// The Llama-2 tokenizer.model, or nil after recording why it is missing: an issue when the data
+    /// directory was given (PIXELGPT_DATA), a skip note otherwise.
+    static func llamaTokenizer() throws -> SentencePieceTokenizer? {
+        guard let path = llamaModelPath else {
+            if ProcessInfo.processInfo.environment["PIXELGPT_DATA"] != nil {
+                Issue.record("PIXELGPT_DATA is set but holds no tokenizer/llama2/tokenizer.model")
+            } else {
+                print("skipped: no evaluation data (set PIXELGPT_DATA to ../shared/data)")
+            }
+            return nil
+        }
+        return try SentencePieceTokenizer(contentsOf: path)
+    }
+
+    /// True when sentencepiece can be imported; otherwise skips (prints why), or records an issue when
+    /// PIXELGPT_REQUIRE_PYTHON=1 (CI).
+    static func requireSentencePiece() -> Bool {
+        if isSentencePieceAvailable { return true }
+        if isPythonRequired {
+            Issue.record("PIXELGPT_REQUIRE_PYTHON=1 but python3 cannot import sentencepiece (pip install sentencepiece)")
+        } else {
+            print("skipped: python3 with sentencepiece is not available")
+        }
+        return false
+    }
+
+    /// Runs python3 with `arguments` in the repository root; returns stdout, throws with stderr on failure.
+    @discardableResult
+    static func python(_ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: TextFixtures.repositoryRoot)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read stderr concurrently so that a chatty child cannot block on a full pipe.
+        nonisolated(unsafe) var errors = Data()
+        let reader = Thread { errors = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { usleep(1000) }
+        guard process.terminationStatus == 0 else {
+            throw PythonFailure(message: String(decoding: errors, as: UTF8.self))
+        }
+        return data
+    }
+
+    struct PythonFailure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { "python3 failed: \(message)" }
+    }
+}
+
+/// A fresh temporary directory, removed when the value is released.
+final class TemporaryDirectory {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "pixelgpt-text-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// JSON → Foundation values through json-c. Not JSONSerialization or JSONDecoder: on Linux both drop a
+/// U+FEFF at the start of a string (even when written as \ufeff), which would change the texts under test.
+func parseJSON(_ bytes: [UInt8]) throws -> Any {
+    guard let tokener = json_tokener_new() else { throw JSONFailure(message: "json-c could not allocate a parser") }
+    defer { json_tokener_free(tokener) }
+    let root: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { json_tokener_parse_ex(tokener, $0.baseAddress, Int32($0.count)) }
+    }
+    guard let root else { throw JSONFailure(message: String(cString: json_tokener_error_desc(json_tokener_get_error(tokener)))) }
+    defer { json_object_put(root) }
+    return try convertJSON(root)
+}
+
+private func convertJSON(_ value: OpaquePointer?) throws -> Any {
+    guard let value else { return NSNull() }
+    switch json_object_get_type(value) {
+    case json_type_object:
+        var result: [String: Any] = [:]
+        var failure: Error?
+        JSONC.forEachMember(value) { key, member in
+            do { result[key] = try convertJSON(member) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return result
+    case json_type_array:
+        return try (0..<json_object_array_length(value)).map { try convertJSON(json_object_array_get_idx(value, $0)) }
+    case json_type_string:
+        guard let text = JSONC.string(value) else { throw JSONFailure(message: "string is not valid UTF-8") }
+        return text
+    case json_type_int: return Int(json_object_get_int64(value))
+    case json_type_double: return json_object_get_double(value)
+    case json_type_boolean: return json_object_get_boolean(value) != 0
+    default: return NSNull()
+    }
+}
+
+struct JSONFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "invalid JSON: \(message)" }
+}
