@@ -22,21 +22,25 @@ public struct ProcessResult: Sendable {
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
 }
 
-/// Runs `executable` with `arguments` to completion, capturing both streams.
-public func runProcess(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
+/// Runs `executable` with `arguments` to completion (in `currentDirectory` when given), capturing both streams.
+public func runProcess(_ executable: URL, _ arguments: [String], currentDirectory: String? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    // stdout first, then stderr: the programs run here write at most a few lines to stderr, far below
-    // the pipe buffer, so neither read can block the other.
+    // stderr is drained on its own thread so that a child filling one pipe cannot block on the other.
+    final class Collected: @unchecked Sendable { var data = Data() }
+    let errors = Collected()
+    let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
     let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errorData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: data, stderr: String(decoding: errorData, as: UTF8.self))
+    while !reader.isFinished { usleep(1000) }
+    return ProcessResult(status: process.terminationStatus, stdout: data, stderr: String(decoding: errors.data, as: UTF8.self))
 }
 
 /// The Python reference implementations (safetensors, h5py, transformers, sentencepiece, hashlib), when
@@ -63,6 +67,7 @@ public enum PythonReference {
     public struct Failure: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 }
 

@@ -1,13 +1,13 @@
 import CJSONC
 import Foundation
+@_exported import TestSupport
 import Testing
 @testable import Text
 
 /// Committed fixtures (written by scripts/make_tokenizer_fixtures.py with the Python reference).
 enum TextFixtures {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryRoot = PythonReference.repositoryRoot
 
     static func path(_ name: String) -> String { directory + "/" + name }
 
@@ -88,42 +88,10 @@ enum ReferenceData {
     /// Runs python3 with `arguments` in the repository root; returns stdout, throws with stderr on failure.
     @discardableResult
     static func python(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: TextFixtures.repositoryRoot)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read stderr concurrently so that a chatty child cannot block on a full pipe.
-        nonisolated(unsafe) var errors = Data()
-        let reader = Thread { errors = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        guard process.terminationStatus == 0 else {
-            throw PythonFailure(message: String(decoding: errors, as: UTF8.self))
-        }
-        return data
+        let result = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments, currentDirectory: TextFixtures.repositoryRoot)
+        guard result.status == 0 else { throw PythonReference.Failure(message: "python3 failed: " + result.stderr) }
+        return result.stdout
     }
-
-    struct PythonFailure: Error, CustomStringConvertible {
-        let message: String
-        var description: String { "python3 failed: \(message)" }
-    }
-}
-
-/// A fresh temporary directory, removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-    init() throws {
-        path = NSTemporaryDirectory() + "pixelgpt-text-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// JSON → Foundation values through json-c. Not JSONSerialization or JSONDecoder: on Linux both drop a

@@ -25,21 +25,8 @@ import Testing
 
     static func run(_ arguments: [String]) throws -> Result {
         let executable = try #require(Self.executable, "pixelgpt is not built beside the test bundle")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errors = Data()
-        let reader = Thread { errors = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: errors, as: UTF8.self))
+        let result = try runProcess(URL(fileURLWithPath: executable), arguments)
+        return Result(status: result.status, stdout: result.stdoutText, stderr: result.stderr)
     }
 
     static let model = TextFixtures.path("tiny_llama_like.model")
