@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+@testable import Model
+
+/// Every fast kernel against its scalar reference on random data with awkward sizes (llm.c dev/cpu style).
+@Suite struct KernelTests {
+    static let tolerance: Float = 2e-5
+
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String, tolerance: Float = KernelTests.tolerance) {
+        #expect(a.count == b.count, "\(what): sizes")
+        let error = relativeError(a, b)
+        #expect(error < Double(tolerance), "\(what): max|diff|/max|ref| = \(error)")
+    }
+
+    @Test(arguments: [(1, 1, 1), (7, 48, 13), (33, 100, 65)])
+    func linear(rows: Int, inFeatures: Int, outFeatures: Int) {
+        var random = TestRandom(state: UInt64(rows * 1000 + inFeatures))
+        let x = random.array(rows * inFeatures), w = random.array(outFeatures * inFeatures), bias = random.array(outFeatures)
+        for useBias in [false, true] {
+            var fast = [Float](repeating: .nan, count: rows * outFeatures), reference = fast
+            x.withUnsafeBufferPointer { xs in
+                w.withUnsafeBufferPointer { ws in
+                    bias.withUnsafeBufferPointer { bs in
+                        fast.withUnsafeMutableBufferPointer {
+                            Kernels.linear($0, xs, ws, bias: useBias ? bs : nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                        }
+                        reference.withUnsafeMutableBufferPointer {
+                            Kernels.linearReference($0, xs, ws, bias: useBias ? bs : nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                        }
+                    }
+                }
+            }
+            expectClose(fast, reference, "linear \(rows)x\(inFeatures)->\(outFeatures) bias \(useBias)")
+        }
+    }
+
+    @Test func normalisations() {
+        var random = TestRandom(state: 7)
+        let rows = 5, width = 48
+        let x = random.array(rows * width, scale: 3).map { $0 + 0.5 }, weight = random.array(width), bias = random.array(width)
+        var fast = [Float](repeating: .nan, count: rows * width), reference = fast
+        for eps: Float in [1e-5, 1e-6] {
+            x.withUnsafeBufferPointer { xs in
+                weight.withUnsafeBufferPointer { ws in
+                    fast.withUnsafeMutableBufferPointer { Kernels.rmsNorm($0, xs, weight: ws, rows: rows, width: width, eps: eps) }
+                    reference.withUnsafeMutableBufferPointer { Kernels.rmsNormReference($0, xs, weight: ws, rows: rows, width: width, eps: eps) }
+                }
+            }
+            expectClose(fast, reference, "rmsNorm eps \(eps)")
+            x.withUnsafeBufferPointer { xs in
+                weight.withUnsafeBufferPointer { ws in
+                    bias.withUnsafeBufferPointer { bs in
+                        fast.withUnsafeMutableBufferPointer { Kernels.layerNorm($0, xs, weight: ws, bias: bs, rows: rows, width: width, eps: eps) }
+                        reference.withUnsafeMutableBufferPointer { Kernels.layerNormReference($0, xs, weight: ws, bias: bs, rows: rows, width: width, eps: eps) }
+                    }
+                }
+            }
+            expectClose(fast, reference, "layerNorm eps \(eps)")
+        }
+    }
+
+    @Test func swiGLUAndSoftmax() {
+        var random = TestRandom(state: 11)
+        let gate = random.array(301, scale: 8), up = random.array(301)
+        var fast = [Float](repeating: .nan, count: 301), reference = fast
+        gate.withUnsafeBufferPointer { g in
+            up.withUnsafeBufferPointer { u in
+                fast.withUnsafeMutableBufferPointer { Kernels.swiGLU($0, gate: g, up: u) }
+                reference.withUnsafeMutableBufferPointer { Kernels.swiGLUReference($0, gate: g, up: u) }
+            }
+        }
+        expectClose(fast, reference, "swiGLU")
+        var row = random.array(77, scale: 30), rowReference = row
+        row.withUnsafeMutableBufferPointer { Kernels.softmax($0) }
+        rowReference.withUnsafeMutableBufferPointer { Kernels.softmaxReference($0) }
+        expectClose(row, rowReference, "softmax")
+        #expect(abs(row.reduce(0, +) - 1) < 1e-5)
+    }
+
+    /// RoPE against the literal q⊙cos + rotate_half(q)⊙sin, with tables from RotaryEmbedding, and the
+    /// tables themselves against inv_freq[m] = θ^(−2m/d) at a few positions.
+    @Test func rotary() {
+        var config = PixelGPTConfig.preset(.tiny)
+        config.hiddenSize = 40
+        config.numAttentionHeads = 4
+        config.numKeyValueHeads = 2
+        let rope = RotaryEmbedding(config: config)
+        let rows = 9, heads = 4, d = 10
+        let (cos, sin) = rope.tables(positions: rows, sequenceLength: rows)
+        for (p, m) in [(0, 0), (3, 1), (8, 4)] {
+            let angle = Double(p) * pow(10000, -Double(2 * m) / Double(d))
+            #expect(abs(Double(cos[p * d / 2 + m]) - Foundation.cos(angle)) < 1e-5)
+            #expect(abs(Double(sin[p * d / 2 + m]) - Foundation.sin(angle)) < 1e-5)
+        }
+        var random = TestRandom(state: 3)
+        var fast = random.array(rows * heads * d), reference = fast
+        let positions = (0..<rows).map { ($0 * 5) % rows }
+        positions.withUnsafeBufferPointer { ps in
+            cos.withUnsafeBufferPointer { c in
+                sin.withUnsafeBufferPointer { s in
+                    fast.withUnsafeMutableBufferPointer { Kernels.rotary($0, rows: rows, heads: heads, headDim: d, positions: ps, cos: c, sin: s) }
+                    reference.withUnsafeMutableBufferPointer { Kernels.rotaryReference($0, rows: rows, heads: heads, headDim: d, positions: ps, cos: c, sin: s) }
+                }
+            }
+        }
+        expectClose(fast, reference, "rotary")
+    }
+
+    /// Dynamic NTK changes the base only past max_position_embeddings; linear scaling divides positions.
+    @Test func ropeScaling() {
+        var config = PixelGPTConfig.preset(.tiny)
+        config.maxPositionEmbeddings = 16
+        config.ropeScaling = .init(type: "dynamic", factor: 2)
+        let dynamic = RotaryEmbedding(config: config)
+        #expect(dynamic.base(sequenceLength: 16) == config.ropeTheta)
+        let d = Double(config.headDimension)
+        #expect(abs(dynamic.base(sequenceLength: 32) - config.ropeTheta * pow(2.0 * 32 / 16 - 1, d / (d - 2))) < 1e-6)
+        config.ropeScaling = .init(type: "linear", factor: 4)
+        let linear = RotaryEmbedding(config: config).tables(positions: 9, sequenceLength: 9)
+        config.ropeScaling = nil
+        let plain = RotaryEmbedding(config: config).tables(positions: 9, sequenceLength: 9)
+        let half = config.headDimension / 2
+        for m in 0..<half { #expect(abs(linear.cos[8 * half + m] - plain.cos[2 * half + m]) < 1e-6) }
+    }
+
+    /// Attention (BLAS, only keys up to the last unmasked one) against the eager additive-mask formula,
+    /// with GQA, padding on both sides, a fully masked row, and a query offset into a key cache.
+    @Test(arguments: [(4, 2), (3, 3), (4, 1)])
+    func attention(heads: Int, kvHeads: Int) {
+        var random = TestRandom(state: UInt64(heads * 10 + kvHeads))
+        let batch = 3, length = 7, d = 6
+        let mask: [Float] = [1, 1, 1, 1, 1, 0, 0,   0, 0, 1, 1, 1, 1, 1,   1, 0, 1, 1, 0, 1, 1]
+        let q = random.array(batch * length * heads * d, scale: 2)
+        let k = random.array(batch * length * kvHeads * d, scale: 2), v = random.array(batch * length * kvHeads * d)
+        let shape = AttentionShape(batch: batch, queryLength: length, keyLength: length, heads: heads, kvHeads: kvHeads, headDim: d)
+        expectClose(run(q, k, v, mask, shape, reference: false), run(q, k, v, mask, shape, reference: true), "attention \(heads)/\(kvHeads)")
+
+        // The last 2 queries of each row against a cache of capacity 9 holding 7 keys.
+        var cachedK = [Float](repeating: 99, count: batch * 9 * kvHeads * d), cachedV = cachedK
+        for b in 0..<batch {
+            for i in 0..<(length * kvHeads * d) {
+                cachedK[b * 9 * kvHeads * d + i] = k[b * length * kvHeads * d + i]
+                cachedV[b * 9 * kvHeads * d + i] = v[b * length * kvHeads * d + i]
+            }
+        }
+        let width = heads * d
+        func lastTwoRows(_ x: [Float]) -> [Float] {
+            var rows: [Float] = []
+            for b in 0..<batch {
+                let start: Int = (b * length + 5) * width
+                rows += x[start..<(start + 2 * width)]
+            }
+            return rows
+        }
+        let stepShape = AttentionShape(batch: batch, queryLength: 2, keyLength: length, keyCapacity: 9, queryOffset: 5,
+                                       heads: heads, kvHeads: kvHeads, headDim: d)
+        let full = run(q, k, v, mask, shape, reference: true)
+        expectClose(run(lastTwoRows(q), cachedK, cachedV, mask, stepShape, reference: false), lastTwoRows(full), "attention with cache")
+    }
+
+    /// GQA is repeat-interleave: with 4 query heads on 2 KV heads, head 1 reads KV head 0 (not 1).
+    @Test func gqaMapping() {
+        let shape = AttentionShape(batch: 1, queryLength: 1, keyLength: 1, heads: 16, kvHeads: 8, headDim: 64)
+        #expect((0..<16).map(shape.kvHead(ofQueryHead:)) == (0..<16).map { $0 / 2 })
+    }
+
+    func run(_ q: [Float], _ k: [Float], _ v: [Float], _ mask: [Float], _ shape: AttentionShape, reference: Bool) -> [Float] {
+        var out = [Float](repeating: .nan, count: shape.batch * shape.queryLength * shape.heads * shape.headDim)
+        var scratch = [Float](repeating: 0, count: shape.queryLength * shape.keyLength)
+        q.withUnsafeBufferPointer { qs in
+            k.withUnsafeBufferPointer { ks in
+                v.withUnsafeBufferPointer { vs in
+                    mask.withUnsafeBufferPointer { m in
+                        out.withUnsafeMutableBufferPointer { o in
+                            if reference {
+                                Kernels.attentionReference(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape)
+                            } else {
+                                scratch.withUnsafeMutableBufferPointer { Kernels.attention(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape, scratch: $0) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
