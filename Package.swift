@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
         .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
-        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Render", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"]),
-        .testTarget(name: "EvalTests", dependencies: ["Eval", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),
