@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render"], exclude: ["Fixtures"]),
         .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.

@@ -20,6 +20,8 @@ public struct RenderError: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidText(String)
         case invalidUTF8(line: Int)
         case invalidRequest(line: Int, reason: String)
+        /// A line of a pre-rendered dataset file that cannot become a row (bad JSON, base64 or PNG, a missing key).
+        case malformedLine(line: Int, reason: String)
         case writeFailed(String)
     }
 
@@ -40,6 +42,7 @@ extension RenderError.Problem {
         case .invalidText(let why): "cannot render this text: \(why)"
         case .invalidUTF8(let line): "line \(line): not valid UTF-8"
         case .invalidRequest(let line, let reason): "line \(line): \(reason)"
+        case .malformedLine(let line, let reason): "line \(line): \(reason)"
         case .writeFailed(let why): "cannot write: \(why)"
         }
     }

@@ -20,6 +20,12 @@ public final class TextRenderer {
     private let ltrContext: OpaquePointer
     private let rtlContext: OpaquePointer
     private var surfaces: [SurfaceKey: OpaquePointer] = [:]
+    /// Per cached surface, the columns [0, n) that may differ from the cleared state: only those are cleared
+    /// before the next strip and converted after it (issue 7 item 5, "clearing and copying only what was drawn").
+    private var dirtyColumns: [SurfaceKey: Int] = [:]
+    /// Columns added on the right of Pango's ink rectangle when marking what a layout touched, a safety margin for
+    /// antialiasing and hinting (the result does not depend on it as long as it covers every touched pixel).
+    static let dirtyMargin = 16
 
     private struct SurfaceKey: Hashable {
         let format: cairo_format_t.RawValue
@@ -111,11 +117,11 @@ public final class TextRenderer {
     }
 
     /// Upstream's only cleaning: every "\n" becomes a space (SPEC 5.3). A "\r\n" pair is one Character in Swift,
-    /// so the replacement works on scalars.
+    /// so the replacement works on UTF-8 bytes, not Characters.
     static func clean(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for s in text.unicodeScalars { scalars.append(s == "\n" ? " " : s) }
-        return String(scalars)
+        // In UTF-8 the byte 0x0A is only ever U+000A, so the replacement can work on bytes; most texts have none.
+        guard text.utf8.contains(0x0A) else { return text }
+        return String(decoding: text.utf8.map { $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Upstream `is_rtl`: drop ASCII whitespace, punctuation and digits (Python's string.whitespace,
@@ -182,6 +188,11 @@ public final class TextRenderer {
         // The height of the layout last measured (the truncated one when cut), as upstream.
         cairo_move_to(canvas.cr, Double(x0), Double(config.pixelsPerPatch) / 2.0 - Double(height) / 2.0 - 2)
         pango_cairo_show_layout(canvas.cr, shown)
+        // Everything show_layout can touch lies left of the ink (and logical) right edge, plus the margin.
+        var ink = PangoRectangle(), logical = PangoRectangle()
+        pango_layout_get_pixel_extents(shown, &ink, &logical)
+        let right = x0 + max(Int(ink.x) + Int(ink.width), Int(logical.x) + Int(logical.width), 0) + Self.dirtyMargin
+        canvas.dirtyColumns = max(canvas.dirtyColumns, min(right, geometry.width))
         return Drawn(fullWidth: fullWidth, unknownGlyphs: unknown)
     }
 
@@ -197,6 +208,10 @@ public final class TextRenderer {
         let surface: OpaquePointer
         let geometry: PatchGeometry
         let mode: RenderMode
+        private let key: SurfaceKey
+        private unowned let renderer: TextRenderer
+        /// Columns [0, n) drawn on so far (see `TextRenderer.dirtyColumns`).
+        var dirtyColumns = 0
 
         init(renderer: TextRenderer, maxSeqLength: Int?, mode: RenderMode?) throws(RenderError) {
             let length = maxSeqLength ?? renderer.config.maxSeqLength
@@ -208,8 +223,13 @@ public final class TextRenderer {
             self.mode = mode
             let format = mode == .rgb ? CAIRO_FORMAT_RGB24 : CAIRO_FORMAT_A8
             let key = SurfaceKey(format: format.rawValue, width: geometry.width)
+            self.key = key
+            self.renderer = renderer
+            // A new surface is cleared whole; a reused one only where the last strip drew.
+            var clear = geometry.width
             if let cached = renderer.surfaces[key] {
                 surface = cached
+                clear = renderer.dirtyColumns[key] ?? geometry.width
             } else {
                 guard let created = cairo_image_surface_create(format, Int32(geometry.width), Int32(geometry.pixelsPerPatch)),
                       cairo_surface_status(created) == CAIRO_STATUS_SUCCESS else {
@@ -219,15 +239,19 @@ public final class TextRenderer {
                 surface = created
             }
             cr = cairo_create(surface)
+            // Until strip() says otherwise, the whole surface counts as dirty (a render that stops early).
+            renderer.dirtyColumns[key] = geometry.width
             if mode == .rgb {
+                // Upstream fills the whole surface white; the columns right of `clear` already are.
                 cairo_set_source_rgb(cr, 1, 1, 1)
-                cairo_rectangle(cr, 0, 0, Double(geometry.width), Double(geometry.pixelsPerPatch))
+                cairo_rectangle(cr, 0, 0, Double(clear), Double(geometry.pixelsPerPatch))
                 cairo_fill(cr)
                 cairo_set_source_rgb(cr, 0, 0, 0)
-            } else {
+            } else if clear > 0 {
                 // A fresh A8 surface is all zero; a reused one is cleared to the same state.
                 cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR)
-                cairo_paint(cr)
+                cairo_rectangle(cr, 0, 0, Double(clear), Double(geometry.pixelsPerPatch))
+                cairo_fill(cr)
                 cairo_set_operator(cr, CAIRO_OPERATOR_OVER)
             }
         }
@@ -241,23 +265,29 @@ public final class TextRenderer {
             let stride = Int(cairo_image_surface_get_stride(surface))
             let data = UnsafePointer(cairo_image_surface_get_data(surface)!)
             let channels = mode.channels
-            var pixels = [UInt8](repeating: 0, count: height * width * channels)
+            let dirty = min(dirtyColumns, width)
+            renderer.dirtyColumns[key] = dirty
+            // Columns past `dirty` were not drawn on: they are the cleared background, white (255) in every mode.
+            var pixels = [UInt8](repeating: 255, count: height * width * channels)
             pixels.withUnsafeMutableBufferPointer { out in
                 for y in 0 ..< height {
-                    let row = data + y * stride
+                    let row = UnsafeRawPointer(data + y * stride)
                     let o = y * width * channels
                     switch mode {
                     case .rgb:
-                        // Little-endian RGB24 stores B, G, R, X.
-                        for x in 0 ..< width {
-                            out[o + 3 * x] = row[4 * x + 2]
-                            out[o + 3 * x + 1] = row[4 * x + 1]
-                            out[o + 3 * x + 2] = row[4 * x]
+                        // Little-endian RGB24: the 32-bit word is X R G B from the top byte down.
+                        for x in 0 ..< dirty {
+                            let word = row.load(fromByteOffset: 4 * x, as: UInt32.self)
+                            out[o + 3 * x] = UInt8(truncatingIfNeeded: word >> 16)
+                            out[o + 3 * x + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                            out[o + 3 * x + 2] = UInt8(truncatingIfNeeded: word)
                         }
                     case .gray:
-                        for x in 0 ..< width { out[o + x] = 255 - row[x] }
+                        let bytes = row.assumingMemoryBound(to: UInt8.self)
+                        for x in 0 ..< dirty { out[o + x] = 255 - bytes[x] }
                     case .binary:
-                        for x in 0 ..< width { out[o + x] = 255 - row[x] > 127 ? 255 : 0 }
+                        let bytes = row.assumingMemoryBound(to: UInt8.self)
+                        for x in 0 ..< dirty { out[o + x] = 255 - bytes[x] > 127 ? 255 : 0 }
                     }
                 }
                 for sep in sepPatches {

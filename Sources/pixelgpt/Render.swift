@@ -11,8 +11,12 @@ struct Render: ParsableCommand {
             "width", ...} as one JSON line. --input FILE.jsonl --out-dir DIR reads lines {"text": ..., "text_pair": \
             ..., "max_seq_length": N, "mode": "rgb"} (all but text optional), writes DIR/000000.png, ..., \
             DIR/results.jsonl (one line per case, also printed to stdout) and DIR/environment.json (library \
-            versions and font hashes). The renderer directory defaults to $PIXELGPT_RENDERER, else the project's \
-            renderers/noto.
+            versions and font hashes). --from-dataset FILE.gz --out-dir DIR reads the original's pre-rendered \
+            gzip JSON-lines file (base64 PNG "image", "num_patches"; SPEC 5.6, 7) and writes each row's model input \
+            as DIR/line-NNNNNN.png (16 x 16*L, after --resize crop|bicubic and convert('RGB'); --image-text keeps the \
+            image-text scripts' no-conversion rule) plus DIR/results.jsonl; a malformed line is logged with its \
+            line number and counted, the other rows are still written, and the exit status is then 1. The renderer \
+            directory defaults to $PIXELGPT_RENDERER, else the project's renderers/noto.
             """
     )
 
@@ -46,10 +50,39 @@ struct Render: ParsableCommand {
     @Option(help: "With --input: render on this many threads, one renderer each (the output is the same).")
     var threads: Int = 1
 
+    @Flag(help: "With --input: only time the rendering (no files written); prints {\"strips_per_s\", ...} (scripts/bench_render.py).")
+    var bench = false
+
+    @Option(help: "With --bench: untimed strips per thread first.")
+    var warmup: Int = 20
+
+    @Option(help: "With --bench: timed passes over the cases; the fastest counts.")
+    var `repeat`: Int = 3
+
+    @Option(help: "A pre-rendered dataset file (gzip JSON lines with base64 PNG \"image\" and \"num_patches\") to decode.")
+    var fromDataset: String?
+
+    @Option(help: "With --from-dataset: crop (GLUE, pair scripts) or bicubic (XNLI pixel scripts) to 16 x 16*L.")
+    var resize: String = "crop"
+
+    @Flag(help: "With --from-dataset: do not convert('RGB') first, as the image-text scripts (non-RGB images are errors).")
+    var imageText = false
+
+    @Option(help: "With --from-dataset: stop after this many rows.")
+    var limit: Int?
+
     func validate() throws {
-        guard (text == nil) != (input == nil) else { throw ValidationError("give exactly one of --text and --input") }
+        guard [text != nil, input != nil, fromDataset != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --text, --input and --from-dataset")
+        }
         if text != nil && out == nil { throw ValidationError("--text needs --out FILE.png") }
-        if input != nil && outDir == nil { throw ValidationError("--input needs --out-dir DIR") }
+        if input != nil && outDir == nil && !bench { throw ValidationError("--input needs --out-dir DIR (or --bench)") }
+        if bench && input == nil { throw ValidationError("--bench works with --input") }
+        if warmup < 0 || `repeat` < 1 { throw ValidationError("--warmup must be at least 0 and --repeat at least 1") }
+        if fromDataset != nil && outDir == nil { throw ValidationError("--from-dataset needs --out-dir DIR") }
+        if !["crop", "bicubic"].contains(resize) { throw ValidationError("--resize must be crop or bicubic, not \(resize)") }
+        if imageText && resize != "crop" { throw ValidationError("--image-text goes with --resize crop (SPEC 5.6)") }
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
         if pair != nil && text == nil { throw ValidationError("--pair needs --text") }
         if preview != nil && text == nil { throw ValidationError("--preview works with --text") }
         if let mode, RenderMode(name: mode) == nil { throw ValidationError("--mode must be rgb, gray or binary, not \(mode)") }
@@ -93,6 +126,10 @@ struct Render: ParsableCommand {
         let requestedMode = mode.flatMap { RenderMode(name: $0) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let fromDataset, let outDir {
+            try decodeDataset(fromDataset, outDir: outDir, rendererDirectory: directory, encoder: encoder)
+            return
+        }
 
         if let text, let out {
             let textRenderer = try reportingErrors { try TextRenderer(directory: directory) }
@@ -108,7 +145,7 @@ struct Render: ParsableCommand {
             print(String(decoding: try encoder.encode(CaseResult(index: nil, png: out, strip: strip)), as: UTF8.self))
             return
         }
-        guard let input, let outDir else { return }
+        guard let input else { return }
         // Every line is checked before anything is rendered or written.
         var requests = try reportingErrors { try RenderRequest.load(jsonLines: input) }
         for i in requests.indices {
@@ -116,6 +153,11 @@ struct Render: ParsableCommand {
             if let requestedMode { requests[i].mode = requestedMode }
         }
         let pool = try reportingErrors { try RendererPool(directory: directory, threads: threads) }
+        if bench {
+            try benchmark(requests, pool: pool, encoder: encoder)
+            return
+        }
+        guard let outDir else { return }
         try reportingErrors { try makeDirectory(outDir) }
         let started = Date()
         var lines = Data()
@@ -147,6 +189,97 @@ struct Render: ParsableCommand {
         }
         log("rendered \(requests.count) strips with \(directory) on \(pool.threads) thread(s) in \(String(format: "%.2f", seconds)) s "
             + "(\(String(format: "%.0f", Double(requests.count) / max(seconds, 1e-9))) strips/s, PNG writing included)")
+    }
+
+    /// --bench: the strips are rendered and dropped (as a training loop would hand them on), so that the time is
+    /// the renderer's alone; each renderer first renders `warmup` strips untimed (font loading, caches).
+    private func benchmark(_ requests: [RenderRequest], pool: RendererPool, encoder: JSONEncoder) throws {
+        _ = try reportingErrors { try pool.map(requests.prefix(warmup * pool.threads)) { _, strip in strip.numTextPatches } }
+        // Wall-clock time and the process's CPU time (user + system) of each pass; the fastest pass counts. On a
+        // shared machine the CPU time is the steadier measure of the renderer's own cost.
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            #if os(Linux)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            #else
+            getrusage(RUSAGE_SELF, &usage)
+            #endif
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        var best = Double.infinity, bestCPU = Double.infinity
+        for _ in 0 ..< `repeat` {
+            let start = DispatchTime.now().uptimeNanoseconds, startCPU = cpuSeconds()
+            _ = try reportingErrors { try pool.map(requests[...]) { _, strip in strip.numTextPatches } }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            bestCPU = min(bestCPU, cpuSeconds() - startCPU)
+        }
+        struct Timing: Encodable {
+            let n: Int, threads: Int, seconds: Double, strips_per_s: Double, cpu_seconds: Double, strips_per_cpu_s: Double
+        }
+        let timing = Timing(
+            n: requests.count, threads: pool.threads, seconds: best, strips_per_s: Double(requests.count) / max(best, 1e-9),
+            cpu_seconds: bestCPU, strips_per_cpu_s: Double(requests.count) / max(bestCPU, 1e-9))
+        print(String(decoding: try encoder.encode(timing), as: UTF8.self))
+    }
+
+    /// One results.jsonl line of --from-dataset.
+    struct DatasetResult: Encodable {
+        let line: Int
+        let png: String
+        let numPatches: Int
+        let maskOnes: Int
+        let sourceWidth: Int
+        let sourceHeight: Int
+        let sourceMode: String
+        let label: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case line, png, label
+            case numPatches = "num_patches", maskOnes = "mask_ones", sourceWidth = "source_width"
+            case sourceHeight = "source_height", sourceMode = "source_mode"
+        }
+    }
+
+    /// --from-dataset: each row's model input (SPEC 5.6) as a PNG, so a person can see what the model got.
+    private func decodeDataset(_ path: String, outDir: String, rendererDirectory: String, encoder: JSONEncoder) throws {
+        let config = try reportingErrors { try RendererConfig.load(directory: rendererDirectory) }
+        let length = maxSeqLength ?? config.maxSeqLength, patch = config.pixelsPerPatch
+        let transform = imageText ? ImageTransform.imageText : ImageTransform(convertToRGB: true, geometry: resize == "bicubic" ? .bicubic : .crop)
+        let reader = try reportingErrors { try RenderedDatasetReader(path: path) }
+        try reportingErrors { try makeDirectory(outDir) }
+        var lines = Data(), written = 0, failed = 0
+        while limit.map({ written < $0 }) ?? true, let entry = try reportingErrors({ try reader.nextLine() }) {
+            let row: RenderedDatasetRow
+            switch entry {
+            case .malformed(let error):
+                log("error: \(error)")
+                continue
+            case .row(let r): row = r
+            }
+            let input: PatchModelInput
+            do { input = try row.modelInput(transform, maxSeqLength: length, pixelsPerPatch: patch) } catch {
+                log("error: \(error)")
+                failed += 1
+                continue
+            }
+            let width = patch * length, plane = patch * width
+            var pixels = [UInt8](repeating: 0, count: 3 * plane)
+            // Back from value / 255 to the bytes: exact, since every value is k / 255.
+            for i in 0 ..< plane { for k in 0 ..< 3 { pixels[3 * i + k] = UInt8((input.pixelValues[k * plane + i] * 255).rounded()) } }
+            let name = String(format: "line-%06d.png", row.line)
+            try reportingErrors { try PNGFile.write(pixels: pixels, width: width, height: patch, channels: 3, to: (outDir as NSString).appendingPathComponent(name)) }
+            let result = DatasetResult(
+                line: row.line, png: name, numPatches: row.numPatches, maskOnes: Int(input.patchAttentionMask.reduce(0, +)),
+                sourceWidth: row.image.width, sourceHeight: row.image.height, sourceMode: row.image.mode.rawValue, label: row.label)
+            let line = try encoder.encode(result) + Data("\n".utf8)
+            FileHandle.standardOutput.write(line)
+            lines.append(line)
+            written += 1
+        }
+        try reportingErrors { try writeAtomically(lines, to: (outDir as NSString).appendingPathComponent("results.jsonl")) }
+        let bad = reader.malformedCount + failed
+        log("decoded \(written) rows of \(path) (\(reader.linesRead) lines read) to \(outDir); \(bad) malformed or unusable lines")
+        if bad > 0 { throw ExitCode.failure }
     }
 
     private func makeDirectory(_ path: String) throws(RenderError) {

@@ -210,3 +210,20 @@ import Testing
         #expect(try renderer.render(longArabic, maxSeqLength: 64).numTextPatches == 63)
     }
 }
+
+/// Surfaces are reused and only the columns the last strip drew on are cleared and converted (issue 7 item 5):
+/// a strip rendered after a long one must equal the same strip from a fresh renderer.
+@Suite struct SurfaceReuseTests {
+    @Test func aReusedSurfaceGivesTheSameStripAsAFreshOne() throws {
+        let renderer = try TestSupport.notoTextRenderer()
+        let long = String(repeating: "Wide glyphs WWW MMM ", count: 30)
+        for mode in [RenderMode.rgb, .gray, .binary] {
+            let fresh = try TestSupport.notoTextRenderer().render("Hi", maxSeqLength: 64, mode: mode)
+            let freshPair = try TestSupport.notoTextRenderer().render("وقال", pair: "ماما", maxSeqLength: 64, mode: mode)
+            _ = try renderer.render(long, pair: "اختبار طويل", maxSeqLength: 64, mode: mode)
+            #expect(try renderer.render("Hi", maxSeqLength: 64, mode: mode) == fresh, "\(mode)")
+            _ = try renderer.render(long, maxSeqLength: 64, mode: mode)
+            #expect(try renderer.render("وقال", pair: "ماما", maxSeqLength: 64, mode: mode) == freshPair, "\(mode)")
+        }
+    }
+}
