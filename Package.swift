@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Render
 
 /// One evaluation example as read from a data file.
 public struct ExampleRow: Sendable, Equatable {
@@ -152,6 +153,43 @@ public enum DatasetReader {
             }
             rows.append(ExampleRow(index: rows.count + problems.count, line: number, textA: a, textB: b, label: label))
         }
+        return DatasetSplit(file: path, rows: rows, problems: problems)
+    }
+
+    /// The rows of one of the original's pre-rendered files (SPEC 7.1, 7.2), without their images (which
+    /// `RenderedImages` streams again when features are computed: a whole split of decoded strips would not
+    /// fit in memory). Malformed lines are reported and counted like unreadable TSV rows.
+    public static func readRendered(_ path: String, task: TaskDefinition) throws -> DatasetSplit {
+        let reader = try RenderedDatasetReader(path: path)
+        let keyA = task.renderedFields?["text_a"] ?? "text_a", keyB = task.hasPair ? task.renderedFields?["text_b"] ?? "text_b" : nil
+        var rows: [ExampleRow] = [], problems: [RowProblem] = []
+        var ordinal = 0
+        try reader.forEachRow({ row in
+            defer { ordinal += 1 }
+            guard let a = row.texts[keyA], keyB.map({ row.texts[$0] != nil }) ?? true else {
+                problems.append(RowProblem(file: path, line: row.line, reason: "no \"\(keyA)\"\(keyB.map { " or \"\($0)\"" } ?? "") text"))
+                return
+            }
+            var label: ExampleRow.Label?
+            if let value = row.label {
+                if task.outputType == .regression {
+                    label = .score(value)
+                } else if value == value.rounded(), Int(value) >= 0, Int(value) < task.numLabels {
+                    label = .classIndex(Int(value))
+                } else {
+                    problems.append(RowProblem(file: path, line: row.line, reason: "label \(value) is not a class id of \(task.task)"))
+                    return
+                }
+            }
+            rows.append(ExampleRow(index: ordinal, line: row.line, textA: a, textB: keyB.flatMap { row.texts[$0] }, label: label))
+        }, malformed: { error in
+            if case .malformedLine(let line, let reason) = error.problem {
+                problems.append(RowProblem(file: path, line: line, reason: reason))
+            } else {
+                problems.append(RowProblem(file: path, line: reader.linesRead, reason: "\(error)"))
+            }
+            ordinal += 1
+        })
         return DatasetSplit(file: path, rows: rows, problems: problems)
     }
 

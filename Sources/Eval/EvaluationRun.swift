@@ -31,6 +31,8 @@ public final class EvaluationRun {
         public var tokenizerPath: String?
         public var rendererDirectory: String?
         public var cacheDirectory: String?
+        /// Read pixels from the original's pre-rendered datasets (`rendered_files`) instead of rendering.
+        public var renderedDatasets = false
         public var trainLimit = 2000
         public var probeL2 = 1.0
         public var threads = 1
@@ -150,13 +152,29 @@ public final class EvaluationRun {
 
     struct MissingData: Error { let reason: String }
 
-    /// The file of `split`, labeled when possible; nil when the data directory does not have it.
+    var readsRenderedDatasets: Bool { options.renderedDatasets && options.modality != .text }
+
+    /// The file of `split` (the pre-rendered one with --rendered), labeled when possible; nil when the data
+    /// directory does not have it.
     func dataFile(_ task: TaskDefinition, _ split: TaskDefinition.Split) -> String? {
-        for relative in [task.dataFiles[split], task.unlabeledFiles?[split]].compactMap({ $0 }) {
+        let candidates = readsRenderedDatasets ? [task.renderedFiles?[split]] : [task.dataFiles[split], task.unlabeledFiles?[split]]
+        for relative in candidates.compactMap({ $0 }) {
             let path = (options.dataDirectory as NSString).appendingPathComponent(relative)
             if FileManager.default.fileExists(atPath: path) { return path }
         }
         return nil
+    }
+
+    func read(_ file: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
+        readsRenderedDatasets ? try DatasetReader.readRendered(file, task: task) : try DatasetReader.read(file, task: task, split: split)
+    }
+
+    /// Pixels of `file`'s rows from the pre-rendered file, with the transform of the original's script for
+    /// this task and modality (SPEC 5.6); nil when rendering here.
+    func renderedImages(_ file: String, task: TaskDefinition, featurizer: Featurizer) throws -> RenderedImages? {
+        guard readsRenderedDatasets else { return nil }
+        return try RenderedImages(path: file, transform: .forScript(xnli: task.tag.contains("xnli"), pair: options.modality == .pair),
+                                  maxSeqLength: featurizer.sequenceLength)
     }
 
     func evaluate(_ task: TaskDefinition) throws -> EvaluationResults.TaskResult {
@@ -164,14 +182,14 @@ public final class EvaluationRun {
         // (the public XNLI test copy): said in the results, never silently.
         var split = options.split ?? task.pixelgpt.reportedSplit
         var file = dataFile(task, split)
-        var data = try file.map { try DatasetReader.read($0, task: task, split: split) }
+        var data = try file.map { try read($0, task: task, split: split) }
         var note: String?
         if options.split == nil, split != .validation, data?.isLabeled != true, let validation = dataFile(task, .validation) {
             note = "the \(split.rawValue) split is \(data == nil ? "absent" : "unlabeled") in \(options.dataDirectory); evaluated validation"
             log("\(task.task): \(note!)")
             split = .validation
             file = validation
-            data = try DatasetReader.read(validation, task: task, split: split)
+            data = try read(validation, task: task, split: split)
         }
         guard let file, let data else { throw MissingData(reason: "no \(split.rawValue) data under \(options.dataDirectory)") }
         for problem in data.problems.prefix(5) { log("warning: \(problem)") }
@@ -182,7 +200,8 @@ public final class EvaluationRun {
                                         pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
         let samplesPath = (options.outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
         let log = try SampleLog(path: samplesPath, resume: options.resume)
-        let head = try makeHead(task, featurizer: featurizer, evaluated: rows, split: split)
+        let images = try renderedImages(file, task: task, featurizer: featurizer)
+        let head = try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images)
 
         // Rows already in the samples log (a resumed run) are not computed again. Batches are always the
         // consecutive groups of all rows in file order, so a resumed run batches (and, in pair mode, pools)
@@ -195,7 +214,7 @@ public final class EvaluationRun {
         for start in stride(from: 0, to: rows.count, by: batch) {
             let chunk = Array(rows[start..<min(rows.count, start + batch)])
             guard chunk.contains(where: { log.records[$0.index] == nil }) else { continue }
-            let features = try head.features(for: chunk, featurizer: featurizer)
+            let features = try head.features(for: chunk, featurizer: featurizer, rendered: images)
             var records: [SampleRecord] = []
             for (i, row) in chunk.enumerated() where log.records[row.index] == nil {
                 let logits = head.probe.logits(features[(i * head.probe.featureSize)..<((i + 1) * head.probe.featureSize)])
@@ -231,28 +250,29 @@ public final class EvaluationRun {
         /// Precomputed features of all evaluated rows (cross-fit), by row index.
         let precomputed: [Int: ArraySlice<Float>]?
 
-        func features(for rows: [ExampleRow], featurizer: Featurizer) throws -> [Float] {
+        func features(for rows: [ExampleRow], featurizer: Featurizer, rendered: RenderedImages?) throws -> [Float] {
             if let precomputed {
                 return rows.flatMap { Array(precomputed[$0.index]!) }
             }
-            return try featurizer.features(of: rows, batchSize: rows.count)
+            return try featurizer.features(of: rows, batchSize: rows.count, rendered: rendered)
         }
     }
 
     func featureKey(_ task: TaskDefinition, split: TaskDefinition.Split, featurizer: Featurizer, limit: Int?) -> FeatureCache.Key {
         FeatureCache.Key(checkpoint: checkpointHash, task: task.task, taskVersion: task.metadata.version, split: split.rawValue,
                          modality: options.modality.rawValue, sequenceLength: featurizer.sequenceLength,
-                         renderer: try? renderer.map { r in try r.environment().fontsConfSHA256 + "/" + r.fontDescriptionString },
+                         renderer: readsRenderedDatasets ? "pre-rendered" : try? renderer.map { r in try r.environment().fontsConfSHA256 + "/" + r.fontDescriptionString },
                          tokenizer: tokenizerHash, pooling: "\(options.pooling.rawValue)/\(featurizer.effectiveBatchSize(options.batchSize))",
                          limit: limit)
     }
 
     /// Features of `rows` of `split`, from the cache or computed (and cached).
-    func cachedFeatures(_ task: TaskDefinition, split: TaskDefinition.Split, rows: [ExampleRow], featurizer: Featurizer, limit: Int?) throws -> [Float] {
+    func cachedFeatures(_ task: TaskDefinition, split: TaskDefinition.Split, rows: [ExampleRow], featurizer: Featurizer, limit: Int?,
+                        images: RenderedImages?) throws -> [Float] {
         let key = featureKey(task, split: split, featurizer: featurizer, limit: limit)
         if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) { return entry.features }
         let started = Date()
-        let features = try featurizer.features(of: rows, batchSize: options.batchSize) { done in
+        let features = try featurizer.features(of: rows, batchSize: options.batchSize, rendered: images) { done in
             progress.update("\(task.task) [\(options.modality.rawValue), \(split.rawValue) features]", done: done, total: rows.count, since: started, newlyDone: done)
         }
         progress.finish()
@@ -260,7 +280,8 @@ public final class EvaluationRun {
         return features
     }
 
-    func makeHead(_ task: TaskDefinition, featurizer: Featurizer, evaluated: [ExampleRow], split: TaskDefinition.Split) throws -> Head {
+    func makeHead(_ task: TaskDefinition, featurizer: Featurizer, evaluated: [ExampleRow], split: TaskDefinition.Split,
+                  images: RenderedImages?) throws -> Head {
         let h = featurizer.featureSize
         switch options.head {
         case .checkpoint:
@@ -275,10 +296,11 @@ public final class EvaluationRun {
                         info: .init(kind: "checkpoint", trainedOn: nil, trainingRows: nil, l2: nil), precomputed: nil)
         case .probe:
             if split != .train, let trainFile = dataFile(task, .train) {
-                let train = try DatasetReader.read(trainFile, task: task, split: .train)
+                let train = try read(trainFile, task: task, split: .train)
                 let rows = Array(train.rows.filter { $0.label != nil }.prefix(options.trainLimit))
                 guard !rows.isEmpty else { throw MissingData(reason: "the train split has no labelled rows") }
-                let features = try cachedFeatures(task, split: .train, rows: rows, featurizer: featurizer, limit: options.trainLimit)
+                let features = try cachedFeatures(task, split: .train, rows: rows, featurizer: featurizer, limit: options.trainLimit,
+                                                  images: try renderedImages(trainFile, task: task, featurizer: featurizer))
                 return Head(probe: fit(task, features: features, rows: rows, featureSize: h),
                             info: .init(kind: "probe", trainedOn: "train (\(trainFile))", trainingRows: rows.count, l2: options.probeL2), precomputed: nil)
             }
@@ -286,7 +308,7 @@ public final class EvaluationRun {
             // the evaluated rows, each row predicted by a head trained on the other folds only.
             let labeled = evaluated.filter { $0.label != nil }
             guard labeled.count >= 10 else { throw MissingData(reason: "no train split and too few labelled rows to cross-fit a probe") }
-            let features = try cachedFeatures(task, split: split, rows: evaluated, featurizer: featurizer, limit: options.limit)
+            let features = try cachedFeatures(task, split: split, rows: evaluated, featurizer: featurizer, limit: options.limit, images: images)
             // Folds are contiguous blocks of the file, not interleaved rows: XNLI lists each premise three
             // times in a row (one per label), and a head trained on a premise's other rows would learn to
             // predict the wrong label for the held-out one.

@@ -45,21 +45,22 @@ public final class Featurizer {
     }
 
     /// Features [rows.count, H] of `rows`, computed in consecutive batches; `progress` gets the rows done.
-    public func features(of rows: [ExampleRow], batchSize: Int, progress: (Int) -> Void = { _ in }) throws -> [Float] {
+    /// With `rendered`, pixels come from the original's pre-rendered file instead of the renderer.
+    func features(of rows: [ExampleRow], batchSize: Int, rendered: RenderedImages? = nil, progress: (Int) -> Void = { _ in }) throws -> [Float] {
         let size = effectiveBatchSize(batchSize)
         var features: [Float] = []
         features.reserveCapacity(rows.count * featureSize)
         var start = 0
         while start < rows.count {
             let batch = Array(rows[start..<min(rows.count, start + size)])
-            features += try pooledFeatures(batch)
+            features += try pooledFeatures(batch, rendered: rendered)
             start += batch.count
             progress(start)
         }
         return features
     }
 
-    func inputs(for batch: [ExampleRow]) throws -> ForwardInputs {
+    func inputs(for batch: [ExampleRow], rendered: RenderedImages? = nil) throws -> ForwardInputs {
         var ids: InputArray<Int>?, textMask: InputArray<Float>?
         var pixels: InputArray<Float>?, patchMask: InputArray<Float>?
         if let text {
@@ -69,21 +70,26 @@ public final class Featurizer {
             textMask = InputArray(shape: [batch.count, t], values: padded.attentionMask.flatMap { $0.map(Float.init) })
         }
         if let renderer {
-            let strips = try batch.map { row in
-                try row.textB.map { try renderer.render(row.textA, pair: $0, maxSeqLength: sequenceLength, mode: .rgb) }
-                    ?? renderer.render(row.textA, maxSeqLength: sequenceLength, mode: .rgb)
+            let strips: [PatchModelInput]
+            if let rendered {
+                strips = try rendered.inputs(forLines: batch.map(\.line))
+            } else {
+                strips = try batch.map { row in
+                    try (row.textB.map { try renderer.render(row.textA, pair: $0, maxSeqLength: sequenceLength, mode: .rgb) }
+                        ?? renderer.render(row.textA, maxSeqLength: sequenceLength, mode: .rgb)).patchModelInput()
+                }
             }
             // Causality makes patches after a row's last attended one irrelevant to it (SPEC 3.5), so pixel
             // mode runs only as many patches as the batch attends; pair mode keeps all P, because text
             // positions continue at the padded patch count (SPEC 3.4).
-            let masks = strips.map { $0.attentionMask() }
+            let masks = strips.map(\.patchAttentionMask)
             let attended = masks.map { Int($0.reduce(0, +)) }.max() ?? sequenceLength
             let patches = modality == .pixel ? max(1, attended) : sequenceLength
             let width = patches * ForwardInputs.patchSize, fullWidth = sequenceLength * ForwardInputs.patchSize
             var values: [Float] = []
             values.reserveCapacity(batch.count * 3 * 16 * width)
             for strip in strips {
-                let input = strip.modelInput()  // [3, 16, fullWidth]
+                let input = strip.pixelValues  // [3, 16, fullWidth]
                 for row in 0..<(3 * 16) { values += input[(row * fullWidth)..<(row * fullWidth + width)] }
             }
             pixels = InputArray(shape: [batch.count, 3, 16, width], values: values)
@@ -96,8 +102,8 @@ public final class Featurizer {
         }
     }
 
-    func pooledFeatures(_ batch: [ExampleRow]) throws -> [Float] {
-        let inputs = try inputs(for: batch)
+    func pooledFeatures(_ batch: [ExampleRow], rendered: RenderedImages? = nil) throws -> [Float] {
+        let inputs = try inputs(for: batch, rendered: rendered)
         let output = try model.forward(inputs, options: ForwardOptions(hiddenStates: false, lmHeads: false, pooling: pooling))
         let index = Pooling.poolingIndex(inputs, padTokenId: model.config.padTokenId ?? Int(LlamaSpecialTokens.padding), rule: pooling)
         let h = featureSize, length = output.sequenceLength

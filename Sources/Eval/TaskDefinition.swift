@@ -83,6 +83,8 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
     public let unlabeledFiles: [Split: String]?
     /// The original's pre-rendered gzip JSON-lines files per split (SPEC 7.1, 7.2).
     public let renderedFiles: [Split: String]?
+    /// The text keys of those files' rows (`text_a`, `text_b`: HF glue/xnli field names).
+    public let renderedFields: [String: String]?
     public let format: Format
     /// Splits whose files are laid out differently (CoLA's test set has a header and two columns).
     public let splitFormats: [Split: Format]?
@@ -96,7 +98,7 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         case task, tag, language, format, metadata, pixelgpt
         case outputType = "output_type", datasetKind = "dataset_kind", dataFiles = "data_files"
         case unlabeledFiles = "unlabeled_files", renderedFiles = "rendered_files", labelList = "label_list"
-        case metricList = "metric_list", splitFormats = "split_formats"
+        case metricList = "metric_list", splitFormats = "split_formats", renderedFields = "rendered_fields"
     }
 
     public func format(for split: Split) -> Format { splitFormats?[split] ?? format }

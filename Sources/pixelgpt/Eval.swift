@@ -59,6 +59,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Train rows used for a probe head.")
     var trainLimit: Int = 2000
 
+    @Flag(help: "Pixel and pair modality: read the original's pre-rendered datasets (rendered_glue, rendered_xnli) instead of rendering.")
+    var rendered = false
+
     @Flag(help: "Continue an interrupted run in --output-dir.")
     var resume = false
 
@@ -79,6 +82,7 @@ struct Eval: ParsableCommand {
             options.tokenizerPath = tokenizer
             options.rendererDirectory = renderer
             options.trainLimit = trainLimit
+            options.renderedDatasets = rendered
             options.toolVersion = PixelGPT.toolVersion
             let progress: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
             return try EvaluationRun(options: options, log: log, progressOutput: progress).run()

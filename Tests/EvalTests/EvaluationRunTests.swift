@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import Model
+import Render
 import TestSupport
 import Testing
 @testable import Eval
@@ -98,5 +99,53 @@ import Testing
         #expect { try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run() } throws: {
             "\($0)".contains("no classification head")
         }
+    }
+}
+
+/// Pixels read from the original's pre-rendered gzip datasets give the same features as rendering here,
+/// when the files hold this renderer's strips (crop of a same-width image is the identity, SPEC 5.6).
+@Suite struct RenderedDatasetEvaluationTests {
+    @Test func preRenderedRowsEvaluateLikeRenderedOnes() throws {
+        let dir = try TemporaryDirectory()
+        let model = try EvaluationRunTests.checkpoint(in: dir)
+        let registry = try TaskRegistry(directory: PythonReference.repositoryRoot + "/tasks")
+        let rte = try #require(registry.tasks.first { $0.task == "rte" })
+        let renderer = try TextRenderer(directory: PythonReference.repositoryRoot + "/renderers/noto")
+        let data = dir.file("data")
+        // The original's layout: rendered_glue/rte-<split>/part-00000.gz, rows {sentence1, sentence2, label, image, num_patches}.
+        for (split, file) in [("validation", "glue/RTE/dev.tsv"), ("train", "glue/RTE/train.tsv")] {
+            let rows = Array(try DatasetReader.read(EvaluationRunTests.samples + "/" + file, task: rte, split: split == "train" ? .train : .validation).rows.prefix(12))
+            var lines: [String] = []
+            for row in rows {
+                let strip = try renderer.render(row.textA, pair: row.textB!, maxSeqLength: 768, mode: .rgb)
+                let png = dir.file("strip.png")
+                try PNGFile.write(strip, to: png)
+                let object: [String: Any] = ["sentence1": row.textA, "sentence2": row.textB!, "label": Int(row.label!.value),
+                                             "num_patches": strip.numTextPatches, "image": try Data(contentsOf: URL(fileURLWithPath: png)).base64EncodedString()]
+                lines.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+            }
+            let folder = data + "/rendered_glue/rte-\(split)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try (lines.joined(separator: "\n") + "\n").write(toFile: folder + "/part-00000", atomically: true, encoding: .utf8)
+            let gzip = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["gzip", "-n", folder + "/part-00000"])
+            #expect(gzip.status == 0, "\(gzip.stderr)")
+        }
+        var options = EvaluationRun.Options(modelPath: model, tasks: [rte], modality: .pixel, dataDirectory: data, outputDirectory: dir.file("pre"))
+        options.rendererDirectory = PythonReference.repositoryRoot + "/renderers/noto"
+        options.renderedDatasets = true
+        let preRendered = try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run()
+
+        options.renderedDatasets = false
+        options.dataDirectory = EvaluationRunTests.samples
+        options.outputDirectory = dir.file("here")
+        options.limit = 12
+        options.trainLimit = 12
+        let renderedHere = try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run()
+        let a = try #require(preRendered.tasks.first), b = try #require(renderedHere.tasks.first)
+        #expect(a.rows == 12 && a.skippedRows == 0)
+        #expect(a.metrics == b.metrics)
+        let logitsA = try String(contentsOfFile: dir.file("pre/samples_rte.jsonl"), encoding: .utf8)
+        let logitsB = try String(contentsOfFile: dir.file("here/samples_rte.jsonl"), encoding: .utf8)
+        #expect(logitsA == logitsB)
     }
 }
