@@ -103,22 +103,29 @@ public enum ForwardContract {
         if let unknown = file.tensorNames.first(where: { !inputNames.contains($0) }) {
             throw CheckpointError(path: path, "unknown tensor \"\(unknown)\"; inputs are \(inputNames.joined(separator: ", "))")
         }
+        let views = try Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, try file.tensor(named: $0)) })
+        return try inputs(views, group: "", path: path)
+    }
+
+    /// Forward inputs from tensors named by the contract (`views` keyed by the bare names). `group` is the
+    /// prefix the names carry in the file ("" for a plain inputs file; numerics probes group inputs as
+    /// `GROUP.name`), used in messages.
+    public static func inputs(_ views: [String: TensorView], group: String, path: String) throws -> ForwardInputs {
+        let prefix = group.isEmpty ? "" : group + "."
         func floats(_ name: String, allowIntegers: Bool) throws -> InputArray<Float>? {
-            guard file.header.info(named: name) != nil else { return nil }
-            let view = try file.tensor(named: name)
+            guard let view = views[name] else { return nil }
             guard view.dtype.convertsToFloat32, allowIntegers || view.dtype.isFloatingPoint else {
-                throw CheckpointError(path: path, "tensor \"\(name)\" is \(view.dtype.rawValue); expected \(allowIntegers ? "an integer or float" : "a float") dtype")
+                throw CheckpointError(path: path, "tensor \"\(prefix + name)\" is \(view.dtype.rawValue); expected \(allowIntegers ? "an integer or float" : "a float") dtype")
             }
             return InputArray(shape: view.shape, values: try view.float32Values())
         }
         var ids: InputArray<Int>?
-        if file.header.info(named: "input_ids") != nil {
-            let view = try file.tensor(named: "input_ids")
+        if let view = views["input_ids"] {
             let n = view.info.elementCount
             let values: [Int] = switch view.dtype {
             case .i64: view.withUnsafeBytes { raw in (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) } }
             case .i32: view.withUnsafeBytes { raw in (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) } }
-            default: throw CheckpointError(path: path, "tensor \"input_ids\" is \(view.dtype.rawValue); expected I64 or I32")
+            default: throw CheckpointError(path: path, "tensor \"\(prefix)input_ids\" is \(view.dtype.rawValue); expected I64 or I32")
             }
             ids = InputArray(shape: view.shape, values: values)
         }
@@ -128,7 +135,7 @@ public enum ForwardContract {
                 pixelValues: try floats("pixel_values", allowIntegers: false),
                 patchAttentionMask: try floats("patch_attention_mask", allowIntegers: true))
         } catch let error as ModelError {
-            throw CheckpointError(path: path, error.description)
+            throw CheckpointError(path: path, group.isEmpty ? error.description : "group \"\(group)\": \(error.description)")
         }
     }
 

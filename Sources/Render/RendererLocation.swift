@@ -11,19 +11,9 @@ public enum RendererLocation {
         executable: String? = Bundle.main.executablePath,
         currentDirectory: String = FileManager.default.currentDirectoryPath
     ) throws(RenderError) -> String {
-        if let path = environment[environmentVariable], !path.isEmpty { return path }
-        var candidates: [String] = []
-        if let executable {
-            var dir = ((executable as NSString).resolvingSymlinksInPath as NSString).deletingLastPathComponent
-            while dir != "/" && !dir.isEmpty {
-                candidates.append((dir as NSString).appendingPathComponent(projectRenderer))
-                dir = (dir as NSString).deletingLastPathComponent
-            }
-        }
-        candidates.append((currentDirectory as NSString).appendingPathComponent(projectRenderer))
-        for candidate in candidates
-        where FileManager.default.fileExists(atPath: (candidate as NSString).appendingPathComponent(RendererConfig.fileName)) {
-            return candidate
+        if let found = ProjectResource.locate(projectRenderer, containing: RendererConfig.fileName, environmentVariable: environmentVariable,
+                                              environment: environment, executable: executable, currentDirectory: currentDirectory) {
+            return found
         }
         throw RenderError(
             path: (currentDirectory as NSString).appendingPathComponent(projectRenderer),

@@ -42,38 +42,9 @@ public struct NumericsProbe: Sendable {
         }
         guard !byGroup.isEmpty else { throw CheckpointError(path: path, "no probe inputs (input_ids or pixel_values, optionally behind a GROUP. prefix)") }
         let groups = try byGroup.keys.sorted().map { group in
-            Group(name: group, inputs: try inputs(byGroup[group]!, group: group, path: path))
+            Group(name: group, inputs: try ForwardContract.inputs(byGroup[group]!, group: group, path: path))
         }
         return NumericsProbe(name: path, groups: groups)
-    }
-
-    static func inputs(_ views: [String: TensorView], group: String, path: String) throws -> ForwardInputs {
-        let prefix = group.isEmpty ? "" : group + "."
-        func floats(_ name: String, allowIntegers: Bool) throws -> InputArray<Float>? {
-            guard let view = views[name] else { return nil }
-            guard view.dtype.convertsToFloat32, allowIntegers || view.dtype.isFloatingPoint else {
-                throw CheckpointError(path: path, "tensor \"\(prefix + name)\" is \(view.dtype.rawValue); expected \(allowIntegers ? "an integer or float" : "a float") dtype")
-            }
-            return InputArray(shape: view.shape, values: try view.float32Values())
-        }
-        var ids: InputArray<Int>?
-        if let view = views["input_ids"] {
-            let n = view.info.elementCount
-            let values: [Int] = switch view.dtype {
-            case .i64: view.withUnsafeBytes { raw in (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) } }
-            case .i32: view.withUnsafeBytes { raw in (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) } }
-            default: throw CheckpointError(path: path, "tensor \"\(prefix)input_ids\" is \(view.dtype.rawValue); expected I64 or I32")
-            }
-            ids = InputArray(shape: view.shape, values: values)
-        }
-        do {
-            return try ForwardInputs(
-                inputIds: ids, attentionMask: try floats("attention_mask", allowIntegers: true),
-                pixelValues: try floats("pixel_values", allowIntegers: false),
-                patchAttentionMask: try floats("patch_attention_mask", allowIntegers: true))
-        } catch let error as ModelError {
-            throw CheckpointError(path: path, group.isEmpty ? error.description : "group \"\(group)\": \(error.description)")
-        }
     }
 
     /// The group's inputs as the tensors that reproduce exactly this forward pass (masks written out even
