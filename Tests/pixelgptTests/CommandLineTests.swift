@@ -25,15 +25,19 @@ import Testing
         return Result(status: result.status, stdout: result.stdoutText, stderr: result.stderr)
     }
 
-    @Test func helpListsOnlyWorkingCommands() throws {
+    /// Every command of DESIGN.md's contract is listed, and nothing else (besides ArgumentParser's help).
+    @Test func helpListsTheContractsCommands() throws {
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
-        for command in ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "numerics"] {
+        let contract = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "numerics", "bench"]
+        for command in contract {
             #expect(help.stdout.contains("  \(command) "), "\(command) is not listed")
         }
-        for missing in ["bench"] {
-            #expect(!help.stdout.contains("  \(missing) "), "\(missing) is listed but not implemented")
-        }
+        let section = help.stdout.components(separatedBy: "SUBCOMMANDS:").last ?? ""
+        // Command lines start with exactly two spaces; wrapped descriptions are indented further.
+        let listed = section.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(Set(listed).subtracting(contract + ["help"]).isEmpty, "unexpected commands: \(listed)")
     }
 
     @Test func initThenInspectAsJSON() throws {
@@ -83,5 +87,18 @@ import Testing
         let existing = try Self.run(["init", "--preset", "tiny", dir])
         #expect(existing.status != 0)
         #expect(existing.stderr.contains("not empty"))
+    }
+}
+
+@Suite struct BenchCommandTests {
+    @Test func reportsThroughputAgainstSGEMM() throws {
+        let result = try CommandLineTests.run(["bench", "--preset", "tiny", "--batch", "1", "--seq", "16", "--repeats", "1", "--threads", "1", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["schema"] as? String == "pixelgpt.bench")
+        #expect((json["gflop_per_second"] as? Double ?? 0) > 0 && (json["sgemm_gflop_per_second"] as? Double ?? 0) > 0)
+        #expect(json["sequence_length"] as? Int == 16)
+        let bad = try CommandLineTests.run(["bench", "--batch", "0"])
+        #expect(bad.status != 0 && bad.stderr.split(separator: "\n").count == 1)
     }
 }
