@@ -58,6 +58,8 @@ struct Bench: ParsableCommand {
         let ratioToSGEMM: Double
         let peakResidentMB: Double
         let openblasCore: String
+        /// Seconds per kernel in one extra, profiled forward pass; "other" is the rest (embeddings, copies).
+        let kernelSeconds: [String: Double]
 
         enum CodingKeys: String, CodingKey {
             case schema, version, model, modality, batch, threads, gflop
@@ -65,7 +67,7 @@ struct Bench: ParsableCommand {
             case forwardSecondsMedian = "forward_seconds_median", forwardSecondsAll = "forward_seconds_all"
             case tokensPerSecond = "tokens_per_second", gflopPerSecond = "gflop_per_second"
             case sgemmGflopPerSecond = "sgemm_gflop_per_second", ratioToSGEMM = "ratio_to_sgemm"
-            case peakResidentMB = "peak_resident_mb", openblasCore = "openblas_core"
+            case peakResidentMB = "peak_resident_mb", openblasCore = "openblas_core", kernelSeconds = "kernel_seconds"
         }
     }
 
@@ -99,6 +101,13 @@ struct Bench: ParsableCommand {
                 log(run == 0 ? "warm-up: \(String(format: "%.3f", seconds)) s" : "forward \(run): \(String(format: "%.3f", seconds)) s")
             }
             let median = times.sorted()[times.count / 2]
+            let profile = KernelProfile()
+            let profiledStart = Date()
+            _ = try KernelProfile.$current.withValue(profile) {
+                try loaded.model.forward(inputs, options: ForwardOptions(hiddenStates: false, lmHeads: false))
+            }
+            var kernelSeconds = profile.seconds
+            kernelSeconds["other"] = max(0, Date().timeIntervalSince(profiledStart) - kernelSeconds.values.reduce(0, +))
             let patches = modality == .text ? 0 : seq
             let cost = ForwardCost(config: config, batch: batch, length: inputs.sequenceLength, patches: patches)
             let sgemm = cost.measureSGEMM()
@@ -111,7 +120,8 @@ struct Bench: ParsableCommand {
                           tokensPerSecond: Double(batch * inputs.sequenceLength) / median, gflop: cost.totalFlops / 1e9,
                           gflopPerSecond: cost.totalFlops / median / 1e9, sgemmGflopPerSecond: sgemmRate,
                           ratioToSGEMM: cost.totalFlops / median / 1e9 / sgemmRate,
-                          peakResidentMB: Double(usage.ru_maxrss) / 1024, openblasCore: BLASRuntime.coreName)
+                          peakResidentMB: Double(usage.ru_maxrss) / 1024, openblasCore: BLASRuntime.coreName,
+                          kernelSeconds: kernelSeconds)
         }
         if json {
             try printJSON(report)
@@ -123,6 +133,9 @@ struct Bench: ParsableCommand {
                      report.forwardSecondsMedian, report.tokensPerSecond, report.gflop, report.gflopPerSecond))
         print(String(format: "sgemm on the same shapes: %.1f GFLOP/s; forward / sgemm = %.2f; peak resident %.0f MB",
                      report.sgemmGflopPerSecond, report.ratioToSGEMM, report.peakResidentMB))
+        let profiled = report.kernelSeconds.values.reduce(0, +)
+        print("time per kernel (one profiled pass): " + report.kernelSeconds.sorted { $0.value > $1.value }
+            .map { String(format: "%@ %.1f%%", $0.key, 100 * $0.value / max(profiled, 1e-9)) }.joined(separator: ", "))
     }
 
     /// Random inputs of the requested shape, every position attended (the worst case for the kernels).

@@ -98,6 +98,8 @@ import Testing
         #expect(json["schema"] as? String == "pixelgpt.bench")
         #expect((json["gflop_per_second"] as? Double ?? 0) > 0 && (json["sgemm_gflop_per_second"] as? Double ?? 0) > 0)
         #expect(json["sequence_length"] as? Int == 16)
+        let kernels = try #require(json["kernel_seconds"] as? [String: Double])
+        #expect(Set(kernels.keys).isSuperset(of: ["linear", "attention", "rmsNorm", "rotary", "swiGLU", "other"]))
         let bad = try CommandLineTests.run(["bench", "--batch", "0"])
         #expect(bad.status != 0 && bad.stderr.split(separator: "\n").count == 1)
     }

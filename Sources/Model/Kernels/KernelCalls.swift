@@ -3,49 +3,57 @@
 enum KernelCalls {
     /// y = x·Wᵀ (+ b) over `rows` rows; W is [out, in] (or any shape whose trailing dims flatten to `in`).
     static func linear(_ x: [Float], rows: Int, _ w: WeightTensor, bias: WeightTensor? = nil) -> [Float] {
-        let outFeatures = w.shape[0], inFeatures = w.elementCount / max(outFeatures, 1)
-        return [Float](unsafeUninitializedCapacity: rows * outFeatures) { out, initialized in
-            x.withUnsafeBufferPointer { xs in
-                w.withFloat32 { ws in
-                    if let bias {
-                        bias.withFloat32 { Kernels.linear(out, xs, ws, bias: $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures) }
-                    } else {
-                        Kernels.linear(out, xs, ws, bias: nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        KernelProfile.measure("linear") {
+            let outFeatures = w.shape[0], inFeatures = w.elementCount / max(outFeatures, 1)
+            return [Float](unsafeUninitializedCapacity: rows * outFeatures) { out, initialized in
+                x.withUnsafeBufferPointer { xs in
+                    w.withFloat32 { ws in
+                        if let bias {
+                            bias.withFloat32 { Kernels.linear(out, xs, ws, bias: $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures) }
+                        } else {
+                            Kernels.linear(out, xs, ws, bias: nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                        }
                     }
                 }
+                initialized = rows * outFeatures
             }
-            initialized = rows * outFeatures
         }
     }
 
     static func rmsNorm(_ x: [Float], _ w: WeightTensor, eps: Float) -> [Float] {
-        let width = w.elementCount, rows = x.count / width
-        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { xs in
-                w.withFloat32 { Kernels.rmsNorm(out, xs, weight: $0, rows: rows, width: width, eps: eps) }
+        KernelProfile.measure("rmsNorm") {
+            let width = w.elementCount, rows = x.count / width
+            return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+                x.withUnsafeBufferPointer { xs in
+                    w.withFloat32 { Kernels.rmsNorm(out, xs, weight: $0, rows: rows, width: width, eps: eps) }
+                }
+                initialized = x.count
             }
-            initialized = x.count
         }
     }
 
     static func layerNorm(_ x: [Float], weight: WeightTensor, bias: WeightTensor, eps: Float) -> [Float] {
-        let width = weight.elementCount, rows = x.count / width
-        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { xs in
-                weight.withFloat32 { ws in
-                    bias.withFloat32 { Kernels.layerNorm(out, xs, weight: ws, bias: $0, rows: rows, width: width, eps: eps) }
+        KernelProfile.measure("layerNorm") {
+            let width = weight.elementCount, rows = x.count / width
+            return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+                x.withUnsafeBufferPointer { xs in
+                    weight.withFloat32 { ws in
+                        bias.withFloat32 { Kernels.layerNorm(out, xs, weight: ws, bias: $0, rows: rows, width: width, eps: eps) }
+                    }
                 }
+                initialized = x.count
             }
-            initialized = x.count
         }
     }
 
     static func rotary(_ x: inout [Float], heads: Int, headDim: Int, positions: [Int], cos: [Float], sin: [Float]) {
-        x.withUnsafeMutableBufferPointer { xs in
-            positions.withUnsafeBufferPointer { ps in
-                cos.withUnsafeBufferPointer { c in
-                    sin.withUnsafeBufferPointer { s in
-                        Kernels.rotary(xs, rows: ps.count, heads: heads, headDim: headDim, positions: ps, cos: c, sin: s)
+        KernelProfile.measure("rotary") {
+            x.withUnsafeMutableBufferPointer { xs in
+                positions.withUnsafeBufferPointer { ps in
+                    cos.withUnsafeBufferPointer { c in
+                        sin.withUnsafeBufferPointer { s in
+                            Kernels.rotary(xs, rows: ps.count, heads: heads, headDim: headDim, positions: ps, cos: c, sin: s)
+                        }
                     }
                 }
             }
@@ -53,32 +61,38 @@ enum KernelCalls {
     }
 
     static func swiGLU(gate: inout [Float], up: [Float]) {
-        gate.withUnsafeMutableBufferPointer { g in
-            up.withUnsafeBufferPointer { u in Kernels.swiGLU(g, gate: UnsafeBufferPointer(g), up: u) }
+        KernelProfile.measure("swiGLU") {
+            gate.withUnsafeMutableBufferPointer { g in
+                up.withUnsafeBufferPointer { u in Kernels.swiGLU(g, gate: UnsafeBufferPointer(g), up: u) }
+            }
         }
     }
 
     static func attention(q: [Float], k: [Float], v: [Float], keyMask: [Float], shape: AttentionShape) -> [Float] {
-        let count = shape.batch * shape.queryLength * shape.heads * shape.headDim
-        var scratch = [Float](repeating: 0, count: max(1, shape.queryLength * shape.keyLength))
-        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            q.withUnsafeBufferPointer { qs in
-                k.withUnsafeBufferPointer { ks in
-                    v.withUnsafeBufferPointer { vs in
-                        keyMask.withUnsafeBufferPointer { m in
-                            scratch.withUnsafeMutableBufferPointer {
-                                Kernels.attention(out, q: qs, k: ks, v: vs, keyMask: m, shape: shape, scratch: $0)
+        KernelProfile.measure("attention") {
+            let count = shape.batch * shape.queryLength * shape.heads * shape.headDim
+            var scratch = [Float](repeating: 0, count: max(1, shape.queryLength * shape.keyLength))
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                q.withUnsafeBufferPointer { qs in
+                    k.withUnsafeBufferPointer { ks in
+                        v.withUnsafeBufferPointer { vs in
+                            keyMask.withUnsafeBufferPointer { m in
+                                scratch.withUnsafeMutableBufferPointer {
+                                    Kernels.attention(out, q: qs, k: ks, v: vs, keyMask: m, shape: shape, scratch: $0)
+                                }
                             }
                         }
                     }
                 }
+                initialized = count
             }
-            initialized = count
         }
     }
 
     static func add(_ x: inout [Float], _ y: [Float]) {
-        precondition(x.count == y.count)
-        for i in x.indices { x[i] += y[i] }
+        KernelProfile.measure("residual add") {
+            precondition(x.count == y.count)
+            for i in x.indices { x[i] += y[i] }
+        }
     }
 }
