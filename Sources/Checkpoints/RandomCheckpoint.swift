@@ -66,8 +66,8 @@ public enum RandomCheckpoint {
         let end = firstElement + out.count
         var pair = firstElement / 2
         while 2 * pair < end {
-            var state = seed &+ UInt64(pair) &* 0x9E37_79B9_7F4A_7C15
-            let u1 = uniform(&state), u2 = uniform(&state)
+            var generator = SplitMix64(state: seed &+ UInt64(pair) &* 0x9E37_79B9_7F4A_7C15)
+            let u1 = generator.nextOpenUnit(), u2 = generator.nextOpenUnit()
             let radius = (-2 * log(u1)).squareRoot()
             let angle = 2 * Double.pi * u2
             let even = 2 * pair, odd = even + 1
@@ -75,16 +75,6 @@ public enum RandomCheckpoint {
             if odd < end { out[odd - firstElement] = Float(radius * sin(angle)) * std }
             pair += 1
         }
-    }
-
-    /// A uniform double in (0, 1] from SplitMix64.
-    private static func uniform(_ state: inout UInt64) -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return (Double(z >> 11) + 1) / 9_007_199_254_740_992.0
     }
 
     static func fnv1a(_ text: String) -> UInt64 {

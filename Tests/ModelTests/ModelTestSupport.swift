@@ -78,15 +78,12 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
 
 /// Deterministic pseudo-random floats for kernel tests (SplitMix64, uniform in [-1, 1)).
 struct TestRandom {
-    var state: UInt64
+    var generator: SplitMix64
+
+    init(state: UInt64) { generator = SplitMix64(state: state) }
 
     mutating func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(Double(z >> 11) / 9_007_199_254_740_992.0 * 2 - 1)
+        Float(Double(generator.next() >> 11) / 9_007_199_254_740_992.0 * 2 - 1)
     }
 
     mutating func array(_ count: Int, scale: Float = 1) -> [Float] { (0..<count).map { _ in next() * scale } }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Testing
 @testable import SafeTensors
@@ -6,16 +7,7 @@ import Testing
 /// cleanly, with every tensor's bytes and values reachable. A crash fails the whole test run.
 @Suite struct FuzzTests {
     /// SplitMix64: deterministic, so a failure reproduces from its iteration number.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     static let headerAlphabet = Array(#"{}[]":,0123456789-.e "F32I64BOOLdtypeshapedata_offsets__metadata__\"#.utf8)
 

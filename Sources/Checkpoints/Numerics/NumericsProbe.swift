@@ -75,14 +75,8 @@ public struct NumericsProbe: Sendable {
     /// dark strokes, and in every group a padded row so that masking and pooling are exercised. Groups
     /// `text` [3, 12], `pixel` [2, 8 patches], `pair` [2, 6 patches + 8 tokens].
     public static func synthetic(vocabSize: Int, seed: UInt64 = 20_240_416) throws -> NumericsProbe {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(state: seed)
+        func next() -> UInt64 { generator.next() }
         func ids(_ rows: Int, _ length: Int, padded: [Int]) -> ([Int], [Float]) {
             var ids: [Int] = [], mask: [Float] = []
             for r in 0..<rows {

@@ -1,0 +1,21 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): the small, fast, fully specified generator behind every seeded
+/// value this project writes (random checkpoints, synthetic probes), so the same seed gives the same
+/// bytes on every machine and Swift version (the standard library's generator promises neither).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform double in (0, 1] from the top 53 bits (never 0, so log() of it is finite).
+    public mutating func nextOpenUnit() -> Double {
+        (Double(next() >> 11) + 1) / 9_007_199_254_740_992.0
+    }
+}
