@@ -1,8 +1,8 @@
 import COpenBLAS
 import Foundation
 
-/// What one forward pass costs in floating-point operations, and what OpenBLAS sgemm achieves on the same
-/// matrix shapes: the yardstick `pixelgpt bench` holds the whole forward pass against.
+/// What one forward pass costs in floating-point operations and memory, and what OpenBLAS sgemm achieves
+/// on the same matrix shapes: the yardstick `pixelgpt bench` holds the whole forward pass against.
 public struct ForwardCost: Sendable {
     /// One matrix product of the forward pass: [rows, inner] x [inner, columns]^T.
     public struct Product: Sendable, Hashable {
@@ -18,6 +18,9 @@ public struct ForwardCost: Sendable {
     public let products: [Product]
     /// Causal attention: QK^T and softmax·V over the lower triangle, 2·B·L²·H per layer (heads × d = H).
     public let attentionFlops: Double
+    /// Bytes of the activations one pass holds at its peak: the residual stream, one layer's workspace
+    /// (normed input, q, k, v, attention output, gate, up) and the embedding's temporaries.
+    public let activationBytes: Double
 
     public var productFlops: Double { products.reduce(0) { $0 + $1.flops } }
     public var totalFlops: Double { productFlops + attentionFlops }
@@ -26,41 +29,85 @@ public struct ForwardCost: Sendable {
     /// pixel patches (the patch projection is a [768 -> H] product on them). Heads are not applied.
     public init(config: PixelGPTConfig, batch: Int, length: Int, patches: Int) {
         let h = config.hiddenSize, kv = config.keyValueHeads * config.headDimension, n = config.numHiddenLayers
+        let q = config.numAttentionHeads * config.headDimension, i = config.intermediateSize
         let tokens = batch * length
         var products = [
-            Product(name: "q_proj", rows: tokens, inner: h, columns: h, count: n),
+            Product(name: "q_proj", rows: tokens, inner: h, columns: q, count: n),
             Product(name: "k_proj+v_proj", rows: tokens, inner: h, columns: 2 * kv, count: n),
-            Product(name: "o_proj", rows: tokens, inner: h, columns: h, count: n),
-            Product(name: "gate_proj+up_proj", rows: tokens, inner: h, columns: 2 * config.intermediateSize, count: n),
-            Product(name: "down_proj", rows: tokens, inner: config.intermediateSize, columns: h, count: n),
+            Product(name: "o_proj", rows: tokens, inner: q, columns: h, count: n),
+            Product(name: "gate_proj+up_proj", rows: tokens, inner: h, columns: 2 * i, count: n),
+            Product(name: "down_proj", rows: tokens, inner: i, columns: h, count: n),
         ]
         if patches > 0 {
             products.append(Product(name: "patch_projection", rows: batch * patches, inner: 768, columns: h, count: 1))
         }
         self.products = products
-        attentionFlops = 2 * Double(batch) * Double(length) * Double(length) * Double(h) * Double(n)
+        attentionFlops = 2 * Double(batch) * Double(length) * Double(length) * Double(q) * Double(n)
+        let residual = h, workspace = h + 2 * q + 2 * kv + 2 * i
+        let embedding = patches > 0 ? Double(batch * patches) * Double(768 + 2 * h) : Double(tokens * h)
+        activationBytes = 4 * (Double(tokens) * Double(residual + workspace) + embedding)
     }
 
     /// sgemm's rate on each product's shape (median of `repeats` timed calls after one warm-up), and the
     /// time all products would take at those rates.
     public func measureSGEMM(repeats: Int = 5) -> (perProduct: [Product: Double], seconds: Double) {
+        let yardstick = SGEMMYardstick(products)
+        var times: [[Double]] = []
+        for _ in 0..<repeats { times.append(yardstick.timeEachProduct()) }
         var rates: [Product: Double] = [:]
         var seconds = 0.0
-        for product in products {
-            let a = [Float](repeating: 0.5, count: product.rows * product.inner)
-            let b = [Float](repeating: 0.25, count: product.columns * product.inner)
-            var c = [Float](repeating: 0, count: product.rows * product.columns)
-            var times: [Double] = []
-            for run in 0...repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(product.rows), Int32(product.columns), Int32(product.inner),
-                            1, a, Int32(product.inner), b, Int32(product.inner), 0, &c, Int32(product.columns))
-                if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
-            }
-            let median = times.sorted()[times.count / 2]
+        for (p, product) in products.enumerated() {
+            let median = times.map { $0[p] }.sorted()[times.count / 2]
             rates[product] = 2 * Double(product.rows) * Double(product.inner) * Double(product.columns) / median / 1e9
             seconds += median * Double(product.count)
         }
         return (rates, seconds)
+    }
+}
+
+/// sgemm on a fixed set of product shapes with buffers allocated and touched once, so that it can be timed
+/// again and again between forward passes (on a shared machine, interleaving keeps both measurements under
+/// the same load).
+public final class SGEMMYardstick {
+    public let products: [ForwardCost.Product]
+    private var buffers: [(a: [Float], b: [Float], c: [Float])]
+
+    public init(_ products: [ForwardCost.Product]) {
+        self.products = products
+        buffers = products.map { p in
+            ([Float](repeating: 0.5, count: p.rows * p.inner), [Float](repeating: 0.25, count: p.columns * p.inner),
+             [Float](repeating: 0, count: p.rows * p.columns))
+        }
+        _ = timeEachProduct()   // warm-up: OpenBLAS's thread pool and buffers, the pages of c
+    }
+
+    /// Seconds of one sgemm call per product, in `products` order.
+    public func timeEachProduct() -> [Double] {
+        products.indices.map { i in
+            let p = products[i]
+            let a = buffers[i].a, b = buffers[i].b   // shared storage, no copy; c is written in place
+            let start = DispatchTime.now().uptimeNanoseconds
+            buffers[i].c.withUnsafeMutableBufferPointer { c in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(p.rows), Int32(p.columns), Int32(p.inner),
+                            1, a, Int32(p.inner), b, Int32(p.inner), 0, c.baseAddress, Int32(p.columns))
+            }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+
+    /// Seconds sgemm takes for all products of one forward pass, each shape run as many times as the pass
+    /// runs it, so that the yardstick lasts about as long as the pass and sees the same load.
+    public func timeForwardProducts() -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for (i, p) in products.enumerated() {
+            let a = buffers[i].a, b = buffers[i].b
+            buffers[i].c.withUnsafeMutableBufferPointer { c in
+                for _ in 0..<p.count {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(p.rows), Int32(p.columns), Int32(p.inner),
+                                1, a, Int32(p.inner), b, Int32(p.inner), 0, c.baseAddress, Int32(p.columns))
+                }
+            }
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }

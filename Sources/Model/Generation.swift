@@ -106,7 +106,13 @@ extension PixelGPTModel {
         if state.caches.isEmpty {
             state.caches = weights.layers.map { _ in LayerCache(batch: 1, capacity: capacity, width: kvHeads * headDim) }
         }
-        for (i, layer) in weights.layers.enumerated() { decoderLayer(layer, &x, step: step, cache: &state.caches[i]) }
+        var workspace = LayerWorkspace(rows: rows, model: self)
+        for (i, layer) in weights.layers.enumerated() {
+            var cache: LayerCache? = state.caches[i]
+            state.caches[i] = LayerCache(batch: 1, capacity: 0, width: 0)   // drop the shared reference: append mutates in place
+            decoderLayer(layer, &x, step: step, cache: &cache, workspace: &workspace)
+            state.caches[i] = cache!
+        }
         state.length = total
         return x
     }

@@ -104,9 +104,10 @@ public final class PixelGPTModel: Sendable {
         let positions = (0..<rows).map { $0 % length }
         let (cos, sin) = rotary.tables(positions: length, sequenceLength: length)
         let step = DecoderStep(batch: batch, newRows: length, offset: 0, keyMask: mask, positions: positions, cos: cos, sin: sin)
+        var workspace = LayerWorkspace(rows: rows, model: self)
         for layer in weights.layers {
-            var cache = LayerCache(batch: batch, capacity: length, width: kvHeads * headDim)
-            decoderLayer(layer, &x, step: step, cache: &cache)
+            var noCache: LayerCache?
+            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
             if options.hiddenStates { hiddenStates.append(x) }
         }
 
@@ -145,21 +146,81 @@ public final class PixelGPTModel: Sendable {
                              pixelLogits: pixelLogits, pooledLogits: pooledLogits, pooledIndex: pooledIndex)
     }
 
+    // MARK: - Pooled positions only
+
+    /// The last hidden state (after the final norm) at position `pooled[b]` of each row b, [B, H]: what
+    /// `score` reads (SPEC 4), computing only the positions that can reach it. Position j of the padded
+    /// sequence is kept when some row pools it, or pools a later position and attends j; everything else
+    /// (right padding, masked slots, positions after every pooled one) cannot change a pooled state under
+    /// the causal, masked attention (SPEC 3.5), so the result equals the full forward's up to summation
+    /// order. Kept positions keep their upstream position ids (pair-mode text still starts at P, SPEC 3.4)
+    /// and RoPE's tables are built for the full length (dynamic scaling depends on it). A pooled query
+    /// with no visible key weighs all L keys equally upstream, so such a batch runs in full.
+    public func pooledHiddenStates(_ inputs: ForwardInputs, at pooled: [Int]) throws(ModelError) -> [Float] {
+        try check(inputs)
+        let batch = inputs.batchSize, length = inputs.sequenceLength
+        guard pooled.count == batch, pooled.allSatisfy({ (0..<length).contains($0) }) else {
+            throw .invalidInput(name: "pooled positions", reason: "need one position in 0..<\(length) per row of the batch of \(batch), got \(pooled)")
+        }
+        let mask = inputs.attentionMask
+        let kept = Self.keptPositions(mask: mask, pooled: pooled, length: length)
+        let keptCount = kept.count, rows = batch * keptCount
+        var keyMask = [Float](repeating: 0, count: rows)
+        for b in 0..<batch { for (i, j) in kept.enumerated() { keyMask[b * keptCount + i] = mask[b * length + j] } }
+        var x = embed(inputs, positions: kept)
+        let (cos, sin) = rotary.tables(positions: (kept.last ?? 0) + 1, sequenceLength: length)
+        let positions = (0..<rows).map { kept[$0 % keptCount] }
+        let step = DecoderStep(batch: batch, newRows: keptCount, offset: 0, keyMask: keyMask, positions: positions, cos: cos, sin: sin)
+        var workspace = LayerWorkspace(rows: rows, model: self)
+        for layer in weights.layers {
+            var noCache: LayerCache?
+            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
+        }
+        // The final norm is per position, so normalising only the pooled rows is exact.
+        let h = hiddenSize
+        var gathered = [Float](repeating: 0, count: batch * h)
+        for b in 0..<batch {
+            let row = b * keptCount + kept.firstIndex(of: pooled[b])!
+            for i in 0..<h { gathered[b * h + i] = x[row * h + i] }
+        }
+        return KernelCalls.rmsNorm(gathered, weights.finalNorm, eps: rmsEps)
+    }
+
+    /// The positions (ascending) that the pooled states depend on; all of 0 ..< L when a pooled query sees
+    /// no key (see `pooledHiddenStates`).
+    static func keptPositions(mask: [Float], pooled: [Int], length: Int) -> [Int] {
+        var needed = [Bool](repeating: false, count: length)
+        for (b, p) in pooled.enumerated() {
+            let row = mask[(b * length)..<(b * length + p + 1)]
+            guard row.contains(1) else { return Array(0..<length) }
+            for j in 0...p where mask[b * length + j] == 1 { needed[j] = true }
+            needed[p] = true
+        }
+        return needed.indices.filter { needed[$0] }
+    }
+
     // MARK: - Embeddings
 
     /// [B·L, H]: patch embeddings in rows 0 ..< P of each sequence, token embeddings after them.
     func embed(_ inputs: ForwardInputs) -> [Float] {
-        let batch = inputs.batchSize, length = inputs.sequenceLength, p = inputs.patchCount, t = inputs.textLength
-        let patches = p > 0 ? patchEmbedding(inputs) : []
-        let tokens = t > 0 ? tokenEmbedding(inputs.inputIds) : []
-        if t == 0 { return patches }
-        if p == 0 { return tokens }
-        let h = hiddenSize
+        embed(inputs, positions: Array(0..<inputs.sequenceLength))
+    }
+
+    /// [B·K, H]: the embeddings at K ascending positions of each sequence (patches are positions 0 ..< P,
+    /// tokens P ..< L), only those computed.
+    func embed(_ inputs: ForwardInputs, positions: [Int]) -> [Float] {
+        let batch = inputs.batchSize, p = inputs.patchCount, t = inputs.textLength, h = hiddenSize
+        let patchIndices = positions.filter { $0 < p }, tokenIndices = positions.filter { $0 >= p }.map { $0 - p }
+        let patches = patchIndices.isEmpty ? [] : patchEmbedding(inputs, patches: patchIndices)
+        let tokens = tokenIndices.isEmpty ? [] : tokenEmbedding((0..<batch).flatMap { b in tokenIndices.map { inputs.inputIds[b * t + $0] } })
+        if tokenIndices.isEmpty { return patches }
+        if patchIndices.isEmpty { return tokens }
+        let kp = patchIndices.count, kt = tokenIndices.count
         var x = [Float]()
-        x.reserveCapacity(batch * length * h)
+        x.reserveCapacity(batch * (kp + kt) * h)
         for b in 0..<batch {
-            x += patches[(b * p * h)..<((b + 1) * p * h)]
-            x += tokens[(b * t * h)..<((b + 1) * t * h)]
+            x += patches[(b * kp * h)..<((b + 1) * kp * h)]
+            x += tokens[(b * kt * h)..<((b + 1) * kt * h)]
         }
         return x
     }
@@ -167,13 +228,18 @@ public final class PixelGPTModel: Sendable {
     /// Conv2d 16×16 stride 16 as one GEMM over the patches flattened channel-major (c, y, x), plus bias,
     /// then LayerNorm with gain and bias, eps 1e-5 (SPEC 3.2, 11.4).
     func patchEmbedding(_ inputs: ForwardInputs) -> [Float] {
+        patchEmbedding(inputs, patches: Array(0..<inputs.patchCount))
+    }
+
+    /// The patch embedding of the listed patches of every row, [B · indices.count, H].
+    func patchEmbedding(_ inputs: ForwardInputs, patches indices: [Int]) -> [Float] {
         let w = weights.patchEmbedding!
-        let batch = inputs.batchSize, patches = inputs.patchCount, size = ForwardInputs.patchSize
-        let width = patches * size, features = 3 * size * size
-        var columns = [Float](repeating: 0, count: batch * patches * features)
+        let batch = inputs.batchSize, size = ForwardInputs.patchSize
+        let width = inputs.patchCount * size, features = 3 * size * size
+        var columns = [Float](repeating: 0, count: batch * indices.count * features)
         for b in 0..<batch {
-            for n in 0..<patches {
-                let row = (b * patches + n) * features
+            for (k, n) in indices.enumerated() {
+                let row = (b * indices.count + k) * features
                 for c in 0..<3 {
                     for y in 0..<size {
                         let source = ((b * 3 + c) * size + y) * width + n * size
@@ -183,7 +249,7 @@ public final class PixelGPTModel: Sendable {
                 }
             }
         }
-        let projected = KernelCalls.linear(columns, rows: batch * patches, w.projection, bias: w.projectionBias)
+        let projected = KernelCalls.linear(columns, rows: batch * indices.count, w.projection, bias: w.projectionBias)
         return KernelCalls.layerNorm(projected, weight: w.normWeight, bias: w.normBias, eps: Self.layerNormEps)
     }
 
@@ -253,29 +319,69 @@ public final class PixelGPTModel: Sendable {
         }
     }
 
-    /// Pre-norm decoder layer (SPEC 3.6): r = x + Attn(RMSNorm₁(x)); out = r + MLP(RMSNorm₂(r)).
-    func decoderLayer(_ w: PixelGPTWeights.DecoderLayer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache) {
+    /// The activations of one decoder layer for a fixed number of rows, allocated once per forward pass
+    /// and reused by every layer (no allocation or first-touch page faults per layer).
+    struct LayerWorkspace {
+        var normed: [Float]
+        var q: [Float]
+        var k: [Float]
+        var v: [Float]
+        var attended: [Float]
+        var gate: [Float]
+        var up: [Float]
+
+        init(rows: Int, model: PixelGPTModel) {
+            let h = model.hiddenSize, qWidth = model.heads * model.headDim, kvWidth = model.kvHeads * model.headDim
+            let i = model.config.intermediateSize
+            normed = Self.buffer(rows * h)
+            q = Self.buffer(rows * qWidth)
+            k = Self.buffer(rows * kvWidth)
+            v = Self.buffer(rows * kvWidth)
+            attended = Self.buffer(rows * qWidth)
+            gate = Self.buffer(rows * i)
+            up = Self.buffer(rows * i)
+        }
+
+        /// A buffer left unfilled: every kernel writes all of its output before anything reads it, so
+        /// zero-filling tens of megabytes per pass would be wasted (Float is a trivial type).
+        static func buffer(_ count: Int) -> [Float] {
+            [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
+    }
+
+    /// Pre-norm decoder layer (SPEC 3.6): r = x + Attn(RMSNorm₁(x)); out = r + MLP(RMSNorm₂(r)). Both
+    /// residual adds happen inside the o_proj and down_proj GEMMs (beta = 1). Without a cache the step
+    /// covers the whole sequence and attention reads this layer's keys and values in place.
+    func decoderLayer(_ w: PixelGPTWeights.DecoderLayer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache?,
+                      workspace ws: inout LayerWorkspace) {
         let rows = step.batch * step.newRows
         // Attention: projections over all rows at once, RoPE on q and k, GQA, causal + padding mask.
-        let h = KernelCalls.rmsNorm(x, w.inputNorm, eps: rmsEps)
-        var q = KernelCalls.linear(h, rows: rows, w.qProj, bias: w.qBias)
-        var k = KernelCalls.linear(h, rows: rows, w.kProj, bias: w.kBias)
-        let v = KernelCalls.linear(h, rows: rows, w.vProj, bias: w.vBias)
-        KernelCalls.rotary(&q, heads: heads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
-        KernelCalls.rotary(&k, heads: kvHeads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
-        cache.append(keys: k, values: v, newRows: step.newRows, offset: step.offset)
-        let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.keyLength,
-                                   keyCapacity: cache.capacity, queryOffset: step.offset,
-                                   heads: heads, kvHeads: kvHeads, headDim: headDim)
-        let attended = KernelCalls.attention(q: q, k: cache.keys, v: cache.values, keyMask: step.keyMask, shape: shape)
-        KernelCalls.add(&x, KernelCalls.linear(attended, rows: rows, w.oProj, bias: w.oBias))
+        KernelCalls.rmsNorm(into: &ws.normed, x, w.inputNorm, eps: rmsEps)
+        KernelCalls.linear(into: &ws.q, ws.normed, rows: rows, w.qProj, bias: w.qBias)
+        KernelCalls.linear(into: &ws.k, ws.normed, rows: rows, w.kProj, bias: w.kBias)
+        KernelCalls.linear(into: &ws.v, ws.normed, rows: rows, w.vProj, bias: w.vBias)
+        KernelCalls.rotary(&ws.q, heads: heads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
+        KernelCalls.rotary(&ws.k, heads: kvHeads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
+        if cache != nil {
+            cache!.append(keys: ws.k, values: ws.v, newRows: step.newRows, offset: step.offset)
+            let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.keyLength,
+                                       keyCapacity: cache!.capacity, queryOffset: step.offset,
+                                       heads: heads, kvHeads: kvHeads, headDim: headDim)
+            KernelCalls.attention(into: &ws.attended, q: ws.q, k: cache!.keys, v: cache!.values, keyMask: step.keyMask, shape: shape)
+        } else {
+            precondition(step.offset == 0, "a decoder step after position 0 needs the key cache")
+            let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.newRows,
+                                       heads: heads, kvHeads: kvHeads, headDim: headDim)
+            KernelCalls.attention(into: &ws.attended, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
+        }
+        KernelCalls.linear(into: &x, ws.attended, rows: rows, w.oProj, bias: w.oBias, accumulate: true)
 
         // MLP: down(silu(gate(h)) ⊙ up(h)), no biases.
-        let h2 = KernelCalls.rmsNorm(x, w.postAttentionNorm, eps: rmsEps)
-        var gate = KernelCalls.linear(h2, rows: rows, w.gateProj)
-        let up = KernelCalls.linear(h2, rows: rows, w.upProj)
-        KernelCalls.swiGLU(gate: &gate, up: up)
-        KernelCalls.add(&x, KernelCalls.linear(gate, rows: rows, w.downProj))
+        KernelCalls.rmsNorm(into: &ws.normed, x, w.postAttentionNorm, eps: rmsEps)
+        KernelCalls.linear(into: &ws.gate, ws.normed, rows: rows, w.gateProj)
+        KernelCalls.linear(into: &ws.up, ws.normed, rows: rows, w.upProj)
+        KernelCalls.swiGLU(gate: &ws.gate, up: ws.up)
+        KernelCalls.linear(into: &x, ws.gate, rows: rows, w.downProj, accumulate: true)
     }
 
     /// Rows `range` of every sequence of a [B, L, H] array, as [B, range.count, H].

@@ -16,27 +16,34 @@ public enum Pooling {
     /// - pair: P + k_b − 1 with P the padded patch count. A text row with no pad pools P − 1, the last
     ///   pixel slot, so the index depends on how the evaluation set was batched and padded.
     public static func poolingIndex(_ inputs: ForwardInputs, padTokenId: Int, rule: PoolingRule = .upstream) -> [Int] {
-        let length = inputs.sequenceLength
+        poolingIndex(modality: inputs.modality, batch: inputs.batchSize, inputIds: inputs.inputIds, textMask: inputs.textMask,
+                     textLength: inputs.textLength, patchMask: inputs.patchMask, patchCount: inputs.patchCount,
+                     padTokenId: padTokenId, rule: rule)
+    }
+
+    /// The same from the ids and masks alone ([B, T] and [B, P]), for callers that decide pooled positions
+    /// before building the pixel inputs (the evaluation's length-sorted batching, SPEC 4).
+    public static func poolingIndex(modality: Modality, batch: Int, inputIds: [Int], textMask: [Float], textLength t: Int,
+                                    patchMask: [Float], patchCount p: Int, padTokenId: Int, rule: PoolingRule = .upstream) -> [Int] {
+        let length = p + t
         if rule == .lastRealToken {
-            let mask = inputs.attentionMask
-            return (0..<inputs.batchSize).map { b in
-                (0..<length).last { mask[b * length + $0] == 1 } ?? length - 1
+            return (0..<batch).map { b in
+                let text = (0..<t).last { textMask[b * t + $0] == 1 }.map { p + $0 }
+                return text ?? (0..<p).last { patchMask[b * p + $0] == 1 } ?? length - 1
             }
         }
         func firstPad(_ b: Int) -> Int {
-            let t = inputs.textLength
-            return (0..<t).first { inputs.inputIds[b * t + $0] == padTokenId } ?? 0
+            (0..<t).first { inputIds[b * t + $0] == padTokenId } ?? 0
         }
-        return (0..<inputs.batchSize).map { b in
-            switch inputs.modality {
+        return (0..<batch).map { b in
+            switch modality {
             case .text:
                 return (firstPad(b) - 1 + length) % length
             case .pixel:
-                let p = inputs.patchCount
-                let ones = (0..<p).reduce(0) { $0 + (inputs.patchMask[b * p + $1] == 1 ? 1 : 0) }
+                let ones = (0..<p).reduce(0) { $0 + (patchMask[b * p + $1] == 1 ? 1 : 0) }
                 return (ones - 1 + p) % p
             case .pair:
-                return inputs.patchCount + firstPad(b) - 1
+                return p + firstPad(b) - 1
             }
         }
     }

@@ -158,6 +158,106 @@ import Testing
         expectClose(run(lastTwoRows(q), cachedK, cachedV, mask, stepShape, reference: false), lastTwoRows(full), "attention with cache")
     }
 
+    /// The vector exp against Foundation's over the range softmax and SiLU use, and exactly 0 for −∞ (a
+    /// masked score) and far below the fp32 range.
+    @Test func vectorExp() {
+        var random = TestRandom(state: 21)
+        for _ in 0..<50 {
+            let x = FloatVector((0..<16).map { _ in random.next() * 87 })
+            let fast = Kernels.exp(x)
+            for lane in 0..<16 {
+                let reference = Foundation.exp(Double(x[lane]))
+                #expect(abs(Double(fast[lane]) - reference) <= 3e-7 * reference, "exp(\(x[lane])) = \(fast[lane]), want \(reference)")
+            }
+        }
+        let edges = Kernels.exp(FloatVector([-.infinity, -200, -88, 0, 1, -1, 0.5, -0.5, 10, -10, 80, -80, 2, -2, 3, -3]))
+        #expect(edges[0] == 0 && edges[1] == 0 && edges[2] == 0 && edges[3] == 1)
+        #expect(abs(edges[4] - Float(M_E)) < 1e-6 && abs(edges[10] / Float(Foundation.exp(80.0)) - 1) < 1e-6)
+    }
+
+    /// Large enough to split over threads, widths that leave scalar tails, and the residual GEMM (beta = 1).
+    @Test func largeShapesAndTails() {
+        var random = TestRandom(state: 31)
+        let rows = 600, width = 1000   // 600k values: the row split engages with two threads
+        let x = random.array(rows * width, scale: 2), weight = random.array(width)
+        var fast = [Float](repeating: .nan, count: rows * width), reference = fast
+        x.withUnsafeBufferPointer { xs in
+            weight.withUnsafeBufferPointer { ws in
+                fast.withUnsafeMutableBufferPointer { Kernels.rmsNorm($0, xs, weight: ws, rows: rows, width: width, eps: 1e-5) }
+                reference.withUnsafeMutableBufferPointer { Kernels.rmsNormReference($0, xs, weight: ws, rows: rows, width: width, eps: 1e-5) }
+            }
+        }
+        expectClose(fast, reference, "rmsNorm 600x1000")
+
+        let count = 2 * 32_768 * 16 + 7
+        let gate = random.array(count, scale: 12), up = random.array(count)
+        var gated = [Float](repeating: .nan, count: count), gatedReference = gated
+        gate.withUnsafeBufferPointer { g in
+            up.withUnsafeBufferPointer { u in
+                gated.withUnsafeMutableBufferPointer { Kernels.swiGLU($0, gate: g, up: u) }
+                gatedReference.withUnsafeMutableBufferPointer { Kernels.swiGLUReference($0, gate: g, up: u) }
+            }
+        }
+        expectClose(gated, gatedReference, "swiGLU \(count)")
+
+        let (m, k, n) = (37, 70, 45)
+        let a = random.array(m * k), w = random.array(n * k), bias = random.array(n), residual = random.array(m * n)
+        for useBias in [false, true] {
+            var accumulated = residual, product = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { xs in
+                w.withUnsafeBufferPointer { ws in
+                    bias.withUnsafeBufferPointer { bs in
+                        accumulated.withUnsafeMutableBufferPointer {
+                            Kernels.linear($0, xs, ws, bias: useBias ? bs : nil, rows: m, inFeatures: k, outFeatures: n, accumulate: true)
+                        }
+                        product.withUnsafeMutableBufferPointer {
+                            Kernels.linearReference($0, xs, ws, bias: useBias ? bs : nil, rows: m, inFeatures: k, outFeatures: n)
+                        }
+                    }
+                }
+            }
+            expectClose(accumulated, zip(residual, product).map { $0 + $1 }, "linear accumulate, bias \(useBias)")
+        }
+    }
+
+    /// RoPE at the model's head size (the 16-lane path) for several heads and scattered positions.
+    @Test func rotaryVectorPath() {
+        let config = PixelGPTConfig.preset(.small)   // head_dim 64
+        let rows = 33, heads = 3, d = config.headDimension
+        let (cos, sin) = RotaryEmbedding(config: config).tables(positions: 300, sequenceLength: 300)
+        var random = TestRandom(state: 41)
+        var fast = random.array(rows * heads * d), reference = fast
+        let positions = (0..<rows).map { ($0 * 37) % 300 }
+        positions.withUnsafeBufferPointer { ps in
+            cos.withUnsafeBufferPointer { c in
+                sin.withUnsafeBufferPointer { s in
+                    fast.withUnsafeMutableBufferPointer { Kernels.rotary($0, rows: rows, heads: heads, headDim: d, positions: ps, cos: c, sin: s) }
+                    reference.withUnsafeMutableBufferPointer { Kernels.rotaryReference($0, rows: rows, heads: heads, headDim: d, positions: ps, cos: c, sin: s) }
+                }
+            }
+        }
+        expectClose(fast, reference, "rotary d=64")
+    }
+
+    /// Sequences longer than one query block (64), so that blocks see growing key ranges, with right
+    /// padding, left padding (leading queries with no visible key) and holes, on both thread counts.
+    @Test(arguments: [1, 2])
+    func blockwiseAttention(threads: Int) {
+        let saved = BLASRuntime.threads
+        BLASRuntime.setThreads(threads)
+        defer { BLASRuntime.setThreads(saved) }
+        var random = TestRandom(state: UInt64(50 + threads))
+        let batch = 3, length = 150, heads = 4, kvHeads = 2, d = 16
+        var mask = [Float](repeating: 1, count: batch * length)
+        for j in 100..<length { mask[j] = 0 }                           // row 0: right padding
+        for j in 0..<20 { mask[length + j] = 0 }                        // row 1: left padding
+        for j in stride(from: 3, to: length, by: 7) { mask[2 * length + j] = 0 }   // row 2: holes
+        let q = random.array(batch * length * heads * d, scale: 2)
+        let k = random.array(batch * length * kvHeads * d, scale: 2), v = random.array(batch * length * kvHeads * d)
+        let shape = AttentionShape(batch: batch, queryLength: length, keyLength: length, heads: heads, kvHeads: kvHeads, headDim: d)
+        expectClose(run(q, k, v, mask, shape, reference: false), run(q, k, v, mask, shape, reference: true), "attention L=150, \(threads) threads")
+    }
+
     /// GQA is repeat-interleave: with 4 query heads on 2 KV heads, head 1 reads KV head 0 (not 1).
     @Test func gqaMapping() {
         let shape = AttentionShape(batch: 1, queryLength: 1, keyLength: 1, heads: 16, kvHeads: 8, headDim: 64)
@@ -166,7 +266,6 @@ import Testing
 
     func run(_ q: [Float], _ k: [Float], _ v: [Float], _ mask: [Float], _ shape: AttentionShape, reference: Bool) -> [Float] {
         var out = [Float](repeating: .nan, count: shape.batch * shape.queryLength * shape.heads * shape.headDim)
-        var scratch = [Float](repeating: 0, count: shape.queryLength * shape.keyLength)
         q.withUnsafeBufferPointer { qs in
             k.withUnsafeBufferPointer { ks in
                 v.withUnsafeBufferPointer { vs in
@@ -175,7 +274,7 @@ import Testing
                             if reference {
                                 Kernels.attentionReference(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape)
                             } else {
-                                scratch.withUnsafeMutableBufferPointer { Kernels.attention(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape, scratch: $0) }
+                                Kernels.attention(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape)
                             }
                         }
                     }

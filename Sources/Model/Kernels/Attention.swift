@@ -32,79 +32,102 @@ public struct AttentionShape: Sendable, Equatable {
 }
 
 extension Kernels {
+    /// Queries per block of the block-wise attention: each block meets only the keys up to its last query's
+    /// position, so about (1 + 1/blocks)/2 of the causal square is computed and no [L, L] matrix exists.
+    static let attentionQueryBlock = 64
+
     /// Causal self-attention with the padding mask (SPEC 3.5, 3.6.5-6). Key j is visible to a query at
-    /// position p when j ≤ p and keyMask[b, j] == 1. Scores are q·kᵀ divided by √d, softmax in fp32.
+    /// position p when j ≤ p and keyMask[b, j] == 1. Scores are q·kᵀ/√d (the 1/√d in the GEMM's alpha: for
+    /// d = 64 a power of two, so bit-identical to dividing after), softmax in fp32.
     ///
-    /// Only keys up to the row's last unmasked one are multiplied: every key after it has weight exactly 0
-    /// (exp(min − max) underflows, SPEC 3.8), so this is exact. A query with no visible key (a leading
-    /// left-padding position) gets what the eager upstream computes with its additive finfo.min mask: all
-    /// scores equal, so uniform weights over all keys, the mean of v.
+    /// Work is split by (batch row, KV head): the query heads sharing a KV head (GQA, SPEC 3.6.5) are
+    /// stacked into one GEMM per block of queries, blocks of `attentionQueryBlock` queries read only keys
+    /// up to the block's end and the row's last unmasked key (every later key has weight exactly 0:
+    /// exp(min − max) underflows, SPEC 3.8), and the (row, KV head) pieces run on Swift threads with
+    /// single-threaded GEMMs. A query with no visible key (a leading left-padding position) gets what the
+    /// eager upstream computes with its additive finfo.min mask: all scores equal, so uniform weights over
+    /// all keys, the mean of v.
     public static func attention(
         _ out: UnsafeMutableBufferPointer<Float>, q: UnsafeBufferPointer<Float>, k: UnsafeBufferPointer<Float>,
-        v: UnsafeBufferPointer<Float>, keyMask: UnsafeBufferPointer<Float>, shape s: AttentionShape,
-        scratch: UnsafeMutableBufferPointer<Float>
+        v: UnsafeBufferPointer<Float>, keyMask: UnsafeBufferPointer<Float>, shape s: AttentionShape
     ) {
-        let d = s.headDim, qWidth = s.heads * d, kvWidth = s.kvHeads * d
-        precondition(q.count >= s.batch * s.queryLength * qWidth && out.count >= s.batch * s.queryLength * qWidth)
+        let d = s.headDim, qWidth = s.heads * d, kvWidth = s.kvHeads * d, group = s.heads / s.kvHeads
+        precondition(s.heads % s.kvHeads == 0 && q.count >= s.batch * s.queryLength * qWidth && out.count >= s.batch * s.queryLength * qWidth)
         precondition(k.count >= s.batch * s.keyCapacity * kvWidth && v.count >= k.count && keyMask.count >= s.batch * s.keyLength)
-        precondition(scratch.count >= s.queryLength * s.keyLength && s.keyLength <= s.keyCapacity)
-        let scale = Float(d).squareRoot()
-        for b in 0..<s.batch {
-            let mask = UnsafeBufferPointer(rebasing: keyMask[(b * s.keyLength)..<((b + 1) * s.keyLength)])
-            var lastKey = -1
-            for j in mask.indices where mask[j] == 1 { lastKey = j }
-            let keys = lastKey + 1
-            for head in 0..<s.heads {
-                let g = s.kvHead(ofQueryHead: head)
-                let qBase = q.baseAddress! + (b * s.queryLength) * qWidth + head * d
-                let kBase = k.baseAddress! + (b * s.keyCapacity) * kvWidth + g * d
-                let vBase = v.baseAddress! + (b * s.keyCapacity) * kvWidth + g * d
-                let oBase = out.baseAddress! + (b * s.queryLength) * qWidth + head * d
-                var fullyMasked: [Int] = []
-                if keys > 0 {
-                    // S[i, j] = q_i · k_j for j < keys, one GEMM.
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(s.queryLength), Int32(keys), Int32(d),
-                                1, qBase, Int32(qWidth), kBase, Int32(kvWidth), 0, scratch.baseAddress, Int32(keys))
-                }
-                for i in 0..<s.queryLength {
-                    let limit = min(s.queryOffset + i, lastKey)
-                    let row = UnsafeMutableBufferPointer(rebasing: scratch[(i * keys)..<((i + 1) * keys)])
-                    var maximum = -Float.infinity
-                    for j in 0..<keys {
-                        if j <= limit && mask[j] == 1 {
-                            row[j] /= scale
-                            maximum = max(maximum, row[j])
-                        } else {
-                            row[j] = -.infinity
+        precondition(s.keyLength <= s.keyCapacity && s.queryOffset + s.queryLength <= s.keyLength)
+        guard s.batch > 0, s.queryLength > 0, d > 0 else { return }
+        let block = min(attentionQueryBlock, s.queryLength), stacked = group * block
+        let alpha = 1 / Float(d).squareRoot()
+        KernelThreads.parallelRanges(s.batch * s.kvHeads) { tasks in
+            // Per-worker scratch: stacked queries, their scores against at most keyLength keys, outputs,
+            // and the row's additive mask (0 or −∞).
+            var packedQueries = [Float](repeating: 0, count: stacked * d)
+            var scores = [Float](repeating: 0, count: stacked * max(1, s.keyLength))
+            var packedOutputs = [Float](repeating: 0, count: stacked * d)
+            var additive = [Float](repeating: 0, count: max(1, s.keyLength))
+            var meanValue = [Float](repeating: 0, count: d)
+            packedQueries.withUnsafeMutableBufferPointer { qp in
+            scores.withUnsafeMutableBufferPointer { sp in
+            packedOutputs.withUnsafeMutableBufferPointer { op in
+            additive.withUnsafeMutableBufferPointer { ap in
+            meanValue.withUnsafeMutableBufferPointer { mean in
+                var previousRow = -1, lastKey = -1
+                for task in tasks {
+                    let b = task / s.kvHeads, g = task % s.kvHeads
+                    if b != previousRow {
+                        previousRow = b
+                        lastKey = -1
+                        for j in 0..<s.keyLength {
+                            let visible = keyMask[b * s.keyLength + j] == 1
+                            ap[j] = visible ? 0 : -.infinity
+                            if visible { lastKey = j }
                         }
                     }
-                    guard maximum > -.infinity else {
-                        fullyMasked.append(i)
-                        row.update(repeating: 0)
-                        continue
+                    let kBase = k.baseAddress! + (b * s.keyCapacity) * kvWidth + g * d
+                    let vBase = v.baseAddress! + (b * s.keyCapacity) * kvWidth + g * d
+                    var meanReady = false
+                    var start = 0
+                    while start < s.queryLength {
+                        let n = min(block, s.queryLength - start), rows = group * n
+                        let keys = min(s.queryOffset + start + n - 1, lastKey) + 1
+                        // Stack the group's heads: packed row hh·n + i is query start + i of head g·group + hh.
+                        for hh in 0..<group {
+                            for i in 0..<n {
+                                let source = q.baseAddress! + (b * s.queryLength + start + i) * qWidth + (g * group + hh) * d
+                                (qp.baseAddress! + (hh * n + i) * d).update(from: source, count: d)
+                            }
+                        }
+                        var fullyMasked = [Int]()
+                        if keys > 0 {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d),
+                                        alpha, qp.baseAddress, Int32(d), kBase, Int32(kvWidth), 0, sp.baseAddress, Int32(keys))
+                            for row in 0..<rows {
+                                let visible = min(s.queryOffset + start + row % n, lastKey) + 1
+                                let ok = maskedSoftmax(sp.baseAddress! + row * keys, visible: visible, total: keys, additive: ap.baseAddress!)
+                                if !ok { fullyMasked.append(row) }
+                            }
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys),
+                                        1, sp.baseAddress, Int32(keys), vBase, Int32(kvWidth), 0, op.baseAddress, Int32(d))
+                        } else {
+                            fullyMasked = Array(0..<rows)
+                        }
+                        if !fullyMasked.isEmpty && !meanReady {
+                            mean.update(repeating: 0)
+                            for j in 0..<s.keyLength { for m in 0..<d { mean[m] += vBase[j * kvWidth + m] } }
+                            for m in 0..<d { mean[m] /= Float(s.keyLength) }
+                            meanReady = true
+                        }
+                        for row in fullyMasked { (op.baseAddress! + row * d).update(from: mean.baseAddress!, count: d) }
+                        for hh in 0..<group {
+                            for i in 0..<n {
+                                let target = out.baseAddress! + (b * s.queryLength + start + i) * qWidth + (g * group + hh) * d
+                                target.update(from: op.baseAddress! + (hh * n + i) * d, count: d)
+                            }
+                        }
+                        start += n
                     }
-                    var sum: Float = 0
-                    for j in 0..<keys {
-                        let e = row[j] == -.infinity ? 0 : expf(row[j] - maximum)
-                        row[j] = e
-                        sum += e
-                    }
-                    for j in 0..<keys { row[j] /= sum }
                 }
-                if keys > 0 {
-                    // O = P · V, written straight into this head's columns of out.
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(s.queryLength), Int32(d), Int32(keys),
-                                1, scratch.baseAddress, Int32(keys), vBase, Int32(kvWidth), 0, oBase, Int32(qWidth))
-                } else {
-                    for i in 0..<s.queryLength { (oBase + i * qWidth).update(repeating: 0, count: d) }
-                }
-                if !fullyMasked.isEmpty {
-                    var mean = [Float](repeating: 0, count: d)
-                    for j in 0..<s.keyLength { for m in 0..<d { mean[m] += vBase[j * kvWidth + m] } }
-                    for m in 0..<d { mean[m] /= Float(s.keyLength) }
-                    for i in fullyMasked { for m in 0..<d { oBase[i * qWidth + m] = mean[m] } }
-                }
-            }
+            }}}}}
         }
     }
 

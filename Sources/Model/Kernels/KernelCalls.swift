@@ -69,22 +69,55 @@ enum KernelCalls {
     }
 
     static func attention(q: [Float], k: [Float], v: [Float], keyMask: [Float], shape: AttentionShape) -> [Float] {
-        KernelProfile.measure("attention") {
-            let count = shape.batch * shape.queryLength * shape.heads * shape.headDim
-            var scratch = [Float](repeating: 0, count: max(1, shape.queryLength * shape.keyLength))
-            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                q.withUnsafeBufferPointer { qs in
-                    k.withUnsafeBufferPointer { ks in
-                        v.withUnsafeBufferPointer { vs in
-                            keyMask.withUnsafeBufferPointer { m in
-                                scratch.withUnsafeMutableBufferPointer {
-                                    Kernels.attention(out, q: qs, k: ks, v: vs, keyMask: m, shape: shape, scratch: $0)
-                                }
-                            }
+        let count = shape.batch * shape.queryLength * shape.heads * shape.headDim
+        var out = [Float](repeating: 0, count: count)
+        attention(into: &out, q: q, k: k, v: v, keyMask: keyMask, shape: shape)
+        return out
+    }
+
+    // MARK: - Into preallocated outputs (the forward pass's workspace: no allocation or page faults per layer)
+
+    /// out[0 ..< rows·out] = x·Wᵀ (+ b), or `+=` with `accumulate` (the residual add folded into the GEMM).
+    static func linear(into out: inout [Float], _ x: [Float], rows: Int, _ w: WeightTensor, bias: WeightTensor? = nil, accumulate: Bool = false) {
+        KernelProfile.measure("linear") {
+            let outFeatures = w.shape[0], inFeatures = w.elementCount / max(outFeatures, 1)
+            precondition(out.count >= rows * outFeatures && x.count >= rows * inFeatures)
+            x.withUnsafeBufferPointer { xs in
+                out.withUnsafeMutableBufferPointer { o in
+                    w.withFloat32 { ws in
+                        if let bias {
+                            bias.withFloat32 { Kernels.linear(o, xs, ws, bias: $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, accumulate: accumulate) }
+                        } else {
+                            Kernels.linear(o, xs, ws, bias: nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, accumulate: accumulate)
                         }
                     }
                 }
-                initialized = count
+            }
+        }
+    }
+
+    static func rmsNorm(into out: inout [Float], _ x: [Float], _ w: WeightTensor, eps: Float) {
+        KernelProfile.measure("rmsNorm") {
+            let width = w.elementCount, rows = x.count / width
+            precondition(out.count >= x.count)
+            x.withUnsafeBufferPointer { xs in
+                out.withUnsafeMutableBufferPointer { o in
+                    w.withFloat32 { Kernels.rmsNorm(o, xs, weight: $0, rows: rows, width: width, eps: eps) }
+                }
+            }
+        }
+    }
+
+    static func attention(into out: inout [Float], q: [Float], k: [Float], v: [Float], keyMask: [Float], shape: AttentionShape) {
+        KernelProfile.measure("attention") {
+            q.withUnsafeBufferPointer { qs in
+                k.withUnsafeBufferPointer { ks in
+                    v.withUnsafeBufferPointer { vs in
+                        keyMask.withUnsafeBufferPointer { m in
+                            out.withUnsafeMutableBufferPointer { Kernels.attention($0, q: qs, k: ks, v: vs, keyMask: m, shape: shape) }
+                        }
+                    }
+                }
             }
         }
     }
