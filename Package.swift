@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
         .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
-        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [

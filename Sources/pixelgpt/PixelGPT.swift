@@ -10,6 +10,6 @@ struct PixelGPT: ParsableCommand {
         commandName: "pixelgpt",
         abstract: "Convert, run and evaluate PixelGPT checkpoints on the CPU.",
         version: toolVersion,
-        subcommands: [Inspect.self, Convert.self, Verify.self, Init.self, Forward.self, Generate.self, Tasks.self, Eval.self, Bench.self, Tokenize.self, Render.self, Numerics.self]
+        subcommands: [Inspect.self, Convert.self, Verify.self, Init.self, Forward.self, Generate.self, Tasks.self, Eval.self, Bench.self, Tokenize.self, Render.self, Numerics.self, Report.self]
     )
 }

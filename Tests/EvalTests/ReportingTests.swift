@@ -57,7 +57,7 @@ import Testing
         #expect(lines[5].hasSuffix("| \(String(format: "%.1f", mean * 100)) |"))
         #expect(lines[5].hasPrefix("| random | 33.0 | 33.1 |"))
         #expect(LeaderboardTable.format(0.125) == "12.5")  // round half to even, as Python's round(12.5, 1)
-        #expect(LeaderboardTable.format(nil) == "–")
+        #expect(LeaderboardTable.format(nil as Double?) == "–")
     }
 }
 

@@ -29,7 +29,7 @@ import Testing
     @Test func helpListsTheContractsCommands() throws {
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
-        let contract = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "numerics", "bench"]
+        let contract = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "numerics", "bench", "report"]
         for command in contract {
             #expect(help.stdout.contains("  \(command) "), "\(command) is not listed")
         }

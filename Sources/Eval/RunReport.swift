@@ -1,0 +1,266 @@
+import Foundation
+import SafeTensors
+
+/// `pixelgpt report`: one leaderboard over several `pixelgpt eval` runs (docs/report.md). Rows are checkpoint
+/// x modality (x head kind and XNLI setting where the runs differ by them); runs of the same row, such as a
+/// GLUE run and an XNLI run of one checkpoint, merge into one row. Optional reference rows carry published
+/// numbers from a YAML file. Output: markdown, CSV and a bar chart of XNLI accuracy per language.
+public struct RunReport: Sendable {
+    /// One row of the leaderboard and where its numbers came from.
+    public struct Row: Sendable, Equatable {
+        public var table: LeaderboardTable.Row
+        public let isReference: Bool
+        /// The model directory's name; empty for reference rows.
+        public let checkpoint: String
+        /// The first 8 hex digits of the first weight file's SHA-256.
+        public let weights: String
+        public let modality: String
+        public let head: String
+        public let xnliSetting: String
+        /// Every seed behind the row's numbers, sorted.
+        public let seeds: [Int]
+        /// The results.json files read, or the reference file.
+        public let files: [String]
+        /// Where published numbers were copied from (reference rows).
+        public let source: String
+    }
+
+    public static let markdownFile = "report.md", csvFile = "report.csv", chartFile = "xnli.png"
+    public static let chartTitle = "XNLI accuracy per language (%)"
+
+    /// Reference rows first, then measured rows in the order their first run was given.
+    public let rows: [Row]
+    public let referenceFile: String?
+    /// Things worth saying on stderr: ignored tasks, missing metrics, duplicates shown once.
+    public let notes: [String]
+
+    /// Reads every run (a directory written by `pixelgpt eval` or its results.json) and the reference file.
+    public init(runPaths: [String], referenceFile: String?) throws(ReportError) {
+        guard !runPaths.isEmpty else { throw ReportError(file: "report", reason: "no run directory given; name at least one directory written by `pixelgpt eval`") }
+        var runs: [RunSummary] = []
+        for path in runPaths { runs.append(try RunSummary(path: path)) }
+        try self.init(runs: runs, reference: try referenceFile.map { (file) throws(ReportError) in try ReferenceNumbers(file: file) })
+    }
+
+    public init(runs: [RunSummary], reference: ReferenceNumbers?) throws(ReportError) {
+        var notes: [String] = []
+        let groups = try Self.merge(runs, notes: &notes)
+        let measured = Self.label(groups)
+        let references = (reference?.rows ?? []).map { row in
+            Row(table: LeaderboardTable.Row(label: row.label, cells: row.cells, givenGLUEAverage: row.glueAverage, givenXNLIAverage: row.xnliAverage),
+                isReference: true, checkpoint: "", weights: "", modality: row.modality ?? "", head: "", xnliSetting: "", seeds: [],
+                files: [reference!.file], source: row.source ?? "")
+        }
+        rows = references + measured
+        referenceFile = reference?.file
+        self.notes = notes
+    }
+
+    // MARK: Merging runs into rows
+
+    /// What makes two tasks' numbers belong to one row.
+    struct RowKey: Hashable {
+        let checkpoint: String
+        let modality: String
+        /// The head kind without "-crossfit": a run falls back to cross-fitting for the tasks without a train
+        /// split, and those are still the same row.
+        let head: String?
+        /// Only XNLI tasks have one.
+        let xnliSetting: String?
+    }
+
+    struct Group {
+        var key: RowKey
+        let name: String
+        let shortHash: String?
+        var cells: [String: LeaderboardTable.Cell] = [:]
+        /// The file each cell came from.
+        var origins: [String: String] = [:]
+        var seeds: Set<Int> = []
+        var files: [String] = []
+
+        var description: String {
+            "checkpoint \(name), modality \(key.modality)" + (key.head.map { ", \($0) head" } ?? "") + (key.xnliSetting.map { ", \($0)" } ?? "")
+        }
+
+        var hasXNLI: Bool { cells.keys.contains { $0.hasPrefix("xnli_") } }
+
+        /// Adds one task's cell; the same task twice is refused unless its numbers agree.
+        mutating func add(task: String, cell: LeaderboardTable.Cell, seeds: [Int], file: String, key: String, notes: inout [String]) throws(ReportError) {
+            if !files.contains(file) { files.append(file) }
+            self.seeds.formUnion(seeds)
+            if let existing = cells[task] {
+                guard existing == cell else {
+                    throw ReportError(file: file, key: key,
+                                      reason: "the row (\(description)) already has \(task) from \(origins[task]!) with other numbers; give only one of these runs")
+                }
+                notes.append("\(file): \(task) repeats \(origins[task]!) with the same numbers; shown once")
+                return
+            }
+            cells[task] = cell
+            origins[task] = file
+        }
+    }
+
+    static func merge(_ runs: [RunSummary], notes: inout [String]) throws(ReportError) -> [Group] {
+        let columns = Dictionary(uniqueKeysWithValues: LeaderboardTable.columns.map { ($0.task, $0) })
+        var groups: [Group] = []
+        var ignored: [String: [String]] = [:]
+        for run in runs {
+            for (index, task) in run.tasks.enumerated() {
+                guard let column = columns[task.task] else {
+                    ignored[run.file, default: []].append(task.task)
+                    continue
+                }
+                guard let mean = task.metrics[column.metric.rawValue] else {
+                    notes.append("\(run.file): tasks[\(index)] (\(task.task)) has no \(column.metric.rawValue), which its column shows; the cell stays empty")
+                    continue
+                }
+                let key = RowKey(checkpoint: run.checkpointIdentity, modality: run.modality,
+                                 head: task.headKind.map { $0.hasSuffix("-crossfit") ? String($0.dropLast("-crossfit".count)) : $0 },
+                                 xnliSetting: task.task.hasPrefix("xnli_") ? task.xnliSetting : nil)
+                if !groups.contains(where: { $0.key == key }) {
+                    groups.append(Group(key: key, name: run.checkpointName, shortHash: run.shortHash))
+                }
+                let at = groups.firstIndex { $0.key == key }!
+                try groups[at].add(task: task.task, cell: LeaderboardTable.Cell(mean: mean, std: task.metricsStd[column.metric.rawValue]),
+                                   seeds: task.seeds, file: run.file, key: "tasks[\(index)]", notes: &notes)
+            }
+        }
+        for (file, tasks) in ignored.sorted(by: { $0.key < $1.key }) {
+            notes.append("\(file): ignored \(tasks.joined(separator: ", ")) (not a leaderboard column)")
+        }
+        // A GLUE-only row joins the XNLI row of the same checkpoint, modality and head when there is exactly
+        // one (one XNLI setting): GLUE runs have no XNLI setting to match on.
+        var partnerOf: [Int: Int] = [:]
+        for (i, group) in groups.enumerated() where group.key.xnliSetting == nil && !group.hasXNLI {
+            let partners = groups.indices.filter { j in
+                let other = groups[j].key
+                return other.xnliSetting != nil && other.checkpoint == group.key.checkpoint && other.modality == group.key.modality
+                    && other.head == group.key.head
+            }
+            if partners.count == 1 { partnerOf[i] = partners[0] }
+        }
+        var merged = groups
+        for (i, partner) in partnerOf.sorted(by: { $0.key < $1.key }) {
+            for (task, cell) in groups[i].cells.sorted(by: { $0.key < $1.key }) {
+                try merged[partner].add(task: task, cell: cell, seeds: Array(groups[i].seeds), file: groups[i].origins[task]!,
+                                        key: "task \(task)", notes: &notes)
+            }
+        }
+        return merged.indices.filter { partnerOf[$0] == nil }.map { merged[$0] }
+    }
+
+    /// Labels: the model directory's name (with a short weight hash when two checkpoints share it) and the
+    /// modality, plus the head kind and XNLI setting when rows differ by them.
+    static func label(_ groups: [Group]) -> [Row] {
+        let showHead = Set(groups.map(\.key.head)).count > 1
+        let showSetting = Set(groups.map(\.key.xnliSetting)).count > 1
+        var labels: [String] = []
+        var rows: [Row] = []
+        for group in groups {
+            let sameName = Set(groups.filter { $0.name == group.name }.map(\.key.checkpoint)).count > 1
+            var name = group.name
+            if sameName, let hash = group.shortHash { name += " @" + hash }
+            var details = [group.key.modality]
+            if showHead { details.append((group.key.head ?? "unknown") + " head") }
+            if showSetting, let setting = group.key.xnliSetting { details.append(setting) }
+            var label = "\(name) (\(details.joined(separator: ", ")))"
+            // Rows that still read alike (same name, no hash recorded) are numbered rather than confused.
+            if labels.contains(label) {
+                var n = 2
+                while labels.contains("\(label) #\(n)") { n += 1 }
+                label += " #\(n)"
+            }
+            labels.append(label)
+            rows.append(Row(table: LeaderboardTable.Row(label: label, cells: group.cells), isReference: false, checkpoint: group.name,
+                            weights: group.shortHash ?? "", modality: group.key.modality, head: group.key.head ?? "",
+                            xnliSetting: group.key.xnliSetting ?? "", seeds: group.seeds.sorted(), files: group.files, source: ""))
+        }
+        return rows
+    }
+
+    // MARK: Outputs
+
+    /// The two tables, then how to read them and where each row came from.
+    public var markdown: String {
+        var tableRows = rows.map(\.table)
+        for i in rows.indices where rows[i].isReference { tableRows[i].label = "*\(tableRows[i].label)*" }
+        var out = "# pixelgpt report\n\n" + LeaderboardTable.markdown(tableRows)
+        if !out.hasSuffix("\n\n") { out += "\n" }
+        out += "Percent with one decimal; mean±std (sample std) over seeds where a run trained several heads. "
+        out += "GLUE Avg: mean over the GLUE columns shown, only for rows that have all of them. "
+        out += "XNLI Avg: mean of the 15 unrounded accuracies, only for rows that have all 15.\n"
+        if let referenceFile {
+            out += "Rows in italics: published numbers from `\(referenceFile)` (their averages as given when given).\n"
+        }
+        out += "\nSources:\n"
+        for row in rows {
+            out += "- \(row.table.label): " + row.files.map { "`\($0)`" }.joined(separator: ", ")
+            if !row.source.isEmpty { out += " (\(row.source))" }
+            out += "\n"
+        }
+        return out
+    }
+
+    public static let csvLeadingColumns = ["label", "kind", "checkpoint", "weights", "modality", "head", "xnli_setting", "seeds", "files", "source"]
+
+    /// One line per row: what it is, then every column's value and deviation in percent (LeaderboardTable.csv).
+    public var csv: String {
+        LeaderboardTable.csv(rows.map(\.table), leading: Self.csvLeadingColumns, leadingValues: rows.map { row in
+            [row.table.label, row.isReference ? "reference" : "run", row.checkpoint, row.weights, row.modality, row.head, row.xnliSetting,
+             row.seeds.map(String.init).joined(separator: " "), row.files.joined(separator: ";"), row.source]
+        })
+    }
+
+    /// One series per row with any XNLI number, in row order.
+    public var chartSeries: [XNLIChart.Series] {
+        rows.filter { row in LeaderboardTable.xnliColumns.contains { row.table.cells[$0.task] != nil } || row.table.givenXNLIAverage != nil }
+            .map { row in
+                XNLIChart.Series(label: row.isReference ? row.table.label + " (reference)" : row.table.label,
+                                 accuracies: LeaderboardTable.xnliColumns.map { row.table.cells[$0.task]?.mean },
+                                 average: LeaderboardTable.xnliAverage(row.table))
+            }
+    }
+
+    /// xnli.png's bytes; nil when no row has XNLI numbers.
+    public func chart() throws(ReportError) -> [UInt8]? {
+        let series = chartSeries
+        return series.isEmpty ? nil : try XNLIChart.png(series: series, title: Self.chartTitle)
+    }
+
+    /// Writes report.md, report.csv and (when a row has XNLI numbers) xnli.png into `directory`, each
+    /// atomically, after everything was computed; returns the paths written and notes for stderr.
+    public func write(to directory: String) throws(ReportError) -> (written: [String], notes: [String]) {
+        let chartBytes = try chart()
+        var outputs: [(String, [UInt8])] = [(Self.markdownFile, Array(markdown.utf8)), (Self.csvFile, Array(csv.utf8))]
+        if let chartBytes { outputs.append((Self.chartFile, chartBytes)) }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReportError(file: directory, reason: "cannot create the output directory (\(error.localizedDescription)); give another --output-dir")
+        }
+        var written: [String] = []
+        var notes: [String] = []
+        for (name, bytes) in outputs {
+            let path = (directory as NSString).appendingPathComponent(name)
+            do {
+                try AtomicFile.write(bytes, to: path)
+            } catch {
+                throw ReportError(file: path, reason: "cannot write: \(error)")
+            }
+            written.append(path)
+        }
+        if chartBytes == nil {
+            let stale = (directory as NSString).appendingPathComponent(Self.chartFile)
+            // An older chart beside this report would show rows it no longer has.
+            if FileManager.default.fileExists(atPath: stale) {
+                try? FileManager.default.removeItem(atPath: stale)
+                notes.append("no row has XNLI numbers: \(Self.chartFile) not drawn; removed the older \(stale)")
+            } else {
+                notes.append("no row has XNLI numbers: \(Self.chartFile) not drawn")
+            }
+        }
+        return (written, notes)
+    }
+}

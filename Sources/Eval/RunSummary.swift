@@ -1,0 +1,142 @@
+import Foundation
+
+/// What `pixelgpt report` reads of one run's results.json (schema "pixelgpt.results", versions 1 and 2). A
+/// lenient view of its own rather than `EvaluationResults`, so that the report keeps reading older runs
+/// when that format gains fields: only the keys below are required.
+public struct RunSummary: Sendable {
+    public static let schema = "pixelgpt.results"
+    public static let supportedVersions = 1 ... 2
+
+    public struct Task: Sendable, Equatable {
+        public let task: String
+        /// Fractions by metric name; the mean over seeds in version 2.
+        public let metrics: [String: Double]
+        /// Sample standard deviation over seeds, by metric name (version 2, more than one seed).
+        public let metricsStd: [String: Double]
+        public let seeds: [Int]
+        public let headKind: String?
+        public let xnliSetting: String?
+    }
+
+    /// The results.json read.
+    public let file: String
+    public let version: Int
+    public let modelPath: String
+    /// "name:hex" per weight file.
+    public let weightsSHA256: [String]
+    public let modality: String
+    public let tasks: [Task]
+
+    /// Reads `path`: a run directory written by `pixelgpt eval`, or its results.json.
+    public init(path: String) throws(ReportError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ReportError(file: path, reason: "no such run directory or results.json; give a directory written by `pixelgpt eval`")
+        }
+        let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent("results.json") : path
+        guard let data = FileManager.default.contents(atPath: file) else {
+            let reason = isDirectory.boolValue ? "no results.json here; give a directory written by `pixelgpt eval` (or its results.json)" : "unreadable"
+            throw ReportError(file: isDirectory.boolValue ? path : file, reason: reason)
+        }
+        try self.init(data: data, file: file)
+    }
+
+    /// Decodes results.json bytes; `file` names them in errors.
+    public init(data: Data, file: String) throws(ReportError) {
+        let decoder = JSONDecoder()
+        // The schema and version first, so that a foreign or newer file is refused as such rather than for
+        // some key it happens to lack.
+        let header: Header
+        do {
+            header = try decoder.decode(Header.self, from: data)
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw ReportError(file: file, reason: "not JSON; give the results.json written by `pixelgpt eval`")
+            }
+            throw ReportError(file: file, key: ReportError.key(of: error), reason: "not a \(Self.schema) file (\(ReportError.reason(of: error)))")
+        } catch {
+            throw ReportError(file: file, reason: "not JSON; give the results.json written by `pixelgpt eval`")
+        }
+        guard header.schema == Self.schema else {
+            throw ReportError(file: file, key: "schema", reason: "\"\(header.schema)\" is not \(Self.schema); give the results.json written by `pixelgpt eval`")
+        }
+        guard Self.supportedVersions.contains(header.version) else {
+            throw ReportError(file: file, key: "version",
+                              reason: "version \(header.version) is not supported (this tool reads versions \(Self.supportedVersions.lowerBound) to \(Self.supportedVersions.upperBound)); use a matching pixelgpt")
+        }
+        let body: Body
+        do {
+            body = try decoder.decode(Body.self, from: data)
+        } catch let error as DecodingError {
+            throw ReportError(file: file, decoding: error)
+        } catch {
+            throw ReportError(file: file, reason: "\(error)")
+        }
+        self.file = file
+        version = header.version
+        modelPath = body.model.path
+        weightsSHA256 = body.model.weightsSHA256
+        modality = body.modality
+        tasks = body.tasks.map {
+            Task(task: $0.task, metrics: $0.metrics, metricsStd: $0.metricsStd ?? [:], seeds: $0.seeds ?? [],
+                 headKind: $0.head?.kind, xnliSetting: $0.head?.xnliSetting)
+        }
+    }
+
+    /// Names the checkpoint by its weights, so that the same weights under two paths are one checkpoint;
+    /// by its path when the run recorded no hashes.
+    public var checkpointIdentity: String {
+        weightsSHA256.isEmpty ? "path:" + modelPath : weightsSHA256.sorted().joined(separator: ",")
+    }
+
+    /// The first 8 hex digits of the first weight file's hash, to tell apart checkpoints of the same name.
+    public var shortHash: String? {
+        guard let first = weightsSHA256.first else { return nil }
+        let hex = first.split(separator: ":").last.map(String.init) ?? first
+        return String(hex.prefix(8))
+    }
+
+    /// The directory name of the model, as rows are labelled.
+    public var checkpointName: String {
+        let name = (modelPath as NSString).lastPathComponent
+        return name.isEmpty ? modelPath : name
+    }
+
+    private struct Header: Decodable {
+        let schema: String
+        let version: Int
+    }
+
+    private struct Body: Decodable {
+        struct Model: Decodable {
+            let path: String
+            let weightsSHA256: [String]
+            enum CodingKeys: String, CodingKey {
+                case path
+                case weightsSHA256 = "weights_sha256"
+            }
+        }
+        struct Head: Decodable {
+            let kind: String
+            let xnliSetting: String?
+            enum CodingKeys: String, CodingKey {
+                case kind
+                case xnliSetting = "xnli_setting"
+            }
+        }
+        struct TaskEntry: Decodable {
+            let task: String
+            let metrics: [String: Double]
+            let metricsStd: [String: Double]?
+            let seeds: [Int]?
+            let head: Head?
+            enum CodingKeys: String, CodingKey {
+                case task, metrics, seeds, head
+                case metricsStd = "metrics_std"
+            }
+        }
+        let model: Model
+        let modality: String
+        let tasks: [TaskEntry]
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Eval
+import Foundation
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One leaderboard over eval runs: markdown on stdout, report.md, report.csv and xnli.png in --output-dir.",
+        discussion: "Rows are checkpoint x modality; a GLUE run and an XNLI run of the same row merge. See docs/report.md for the reference YAML and the CSV columns."
+    )
+
+    @Argument(help: "Run directories written by `pixelgpt eval` (or their results.json files).")
+    var runs: [String] = []
+
+    @Option(help: "A YAML file of published numbers, printed as reference rows (format: docs/report.md).")
+    var reference: String?
+
+    @Option(help: "Where report.md, report.csv and xnli.png go (created when missing).")
+    var outputDir = "report"
+
+    func run() throws {
+        try reportingErrors {
+            let report = try RunReport(runPaths: runs, referenceFile: reference)
+            for note in report.notes { log("note: " + note) }
+            let (written, notes) = try report.write(to: outputDir)
+            for note in notes { log("note: " + note) }
+            print(report.markdown, terminator: "")
+            log("wrote " + written.joined(separator: ", "))
+        }
+    }
+}
