@@ -67,12 +67,10 @@ public enum RandomCheckpoint {
         var pair = firstElement / 2
         while 2 * pair < end {
             var generator = SplitMix64(state: seed &+ UInt64(pair) &* 0x9E37_79B9_7F4A_7C15)
-            let u1 = generator.nextOpenUnit(), u2 = generator.nextOpenUnit()
-            let radius = (-2 * log(u1)).squareRoot()
-            let angle = 2 * Double.pi * u2
+            let (cosine, sine) = generator.nextNormalPair()
             let even = 2 * pair, odd = even + 1
-            if even >= firstElement { out[even - firstElement] = Float(radius * cos(angle)) * std }
-            if odd < end { out[odd - firstElement] = Float(radius * sin(angle)) * std }
+            if even >= firstElement { out[even - firstElement] = Float(cosine) * std }
+            if odd < end { out[odd - firstElement] = Float(sine) * std }
             pair += 1
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64 (Steele, Lea, Flood 2014): the small, fast, fully specified generator behind every seeded
 /// value this project writes (random checkpoints, synthetic probes), so the same seed gives the same
 /// bytes on every machine and Swift version (the standard library's generator promises neither).
@@ -17,5 +19,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// A uniform double in (0, 1] from the top 53 bits (never 0, so log() of it is finite).
     public mutating func nextOpenUnit() -> Double {
         (Double(next() >> 11) + 1) / 9_007_199_254_740_992.0
+    }
+
+    /// Two independent standard normal samples by Box-Muller (the cosine and the sine half), from two
+    /// open-unit draws: random weights, and `score`'s N(0, 0.02²) initialisation (SPEC 2.2).
+    public mutating func nextNormalPair() -> (Double, Double) {
+        let u1 = nextOpenUnit(), u2 = nextOpenUnit()
+        let radius = (-2 * log(u1)).squareRoot(), angle = 2 * Double.pi * u2
+        return (radius * cos(angle), radius * sin(angle))
     }
 }

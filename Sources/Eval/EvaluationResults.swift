@@ -1,10 +1,12 @@
 import Foundation
 import Render
 
-/// results.json (schema "pixelgpt.results", version 1): everything needed to reproduce and compare a run.
+/// results.json (schema "pixelgpt.results"): everything needed to reproduce and compare a run. Version 2
+/// added multi-seed fine-tuned heads: per task `metrics` is the mean over seeds, `metrics_std`,
+/// `seeds`, `metrics_by_seed`, `selection`; `head` gained `xnli_setting`, `training` and `saved`.
 public struct EvaluationResults: Codable, Sendable {
     public static let schema = "pixelgpt.results"
-    public static let version = 1
+    public static let version = 2
 
     public struct ModelInfo: Codable, Sendable {
         public let path: String
@@ -20,16 +22,70 @@ public struct EvaluationResults: Codable, Sendable {
     }
 
     public struct HeadInfo: Codable, Sendable {
-        /// "checkpoint" (the checkpoint's score), "probe" (trained here on the train split), or
+        /// "checkpoint" (the checkpoint's score), "probe" (trained here on the train split),
         /// "probe-crossfit" (no train split: k-fold over the evaluated rows, each row predicted by a head
-        /// that never saw it).
+        /// that never saw it), "finetune" (AdamW-trained score) or "finetune-crossfit" (the same over folds).
         public let kind: String
         public let trainedOn: String?
         public let trainingRows: Int?
         public let l2: Double?
+        /// "train-all" or "train-en"; XNLI fine-tuned heads only.
+        public var xnliSetting: String?
+        /// Fine-tuning hyper-parameters (after the task's `pixelgpt.head` block and the command line).
+        public var training: HeadTrainingSettings?
+        /// Folds of the cross-fit fallback, when used.
+        public var folds: Int?
+        /// Checkpoint directories written by --save-heads.
+        public var saved: [String]?
+
+        public init(kind: String, trainedOn: String?, trainingRows: Int?, l2: Double?, xnliSetting: String? = nil,
+                    training: HeadTrainingSettings? = nil, folds: Int? = nil, saved: [String]? = nil) {
+            self.kind = kind
+            self.trainedOn = trainedOn
+            self.trainingRows = trainingRows
+            self.l2 = l2
+            self.xnliSetting = xnliSetting
+            self.training = training
+            self.folds = folds
+            self.saved = saved
+        }
+
         enum CodingKeys: String, CodingKey {
-            case kind, l2
-            case trainedOn = "trained_on", trainingRows = "training_rows"
+            case kind, l2, training, folds, saved
+            case trainedOn = "trained_on", trainingRows = "training_rows", xnliSetting = "xnli_setting"
+        }
+    }
+
+    /// How the best step of a fine-tuned head was chosen.
+    public struct SelectionInfo: Codable, Sendable {
+        /// The rows that selected, e.g. "validation", "train (held-out last 10%)", "fold k+1 of 5", or the
+        /// reported split itself.
+        public let split: String
+        public let reportedSplit: String
+        /// True when the reported rows selected (--select-on reported, as the paper did for GLUE).
+        public let onReportedSplit: Bool
+        public let metric: String
+        /// One entry per trained head (seed, and fold in the cross-fit fallback).
+        public let runs: [Run]
+
+        public struct Run: Codable, Sendable {
+            public let seed: Int
+            public let fold: Int?
+            public let bestStep: Int
+            public let bestValue: Double?
+            public let stepsRun: Int
+            public let maxSteps: Int
+            public let stoppedEarly: Bool
+            enum CodingKeys: String, CodingKey {
+                case seed, fold
+                case bestStep = "best_step", bestValue = "best_value", stepsRun = "steps_run", maxSteps = "max_steps"
+                case stoppedEarly = "stopped_early"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case split, metric, runs
+            case reportedSplit = "reported_split", onReportedSplit = "on_reported_split"
         }
     }
 
@@ -45,13 +101,22 @@ public struct EvaluationResults: Codable, Sendable {
         public let skippedRows: Int
         public let problems: [String]
         public let labeled: Bool
+        /// The mean over seeds (the single run's values with one seed or a deterministic head).
         public let metrics: [String: Double]
         public let combinedScore: Double?
         public let selectionMetric: String
         public let head: HeadInfo
         public let samplesFile: String
+        /// Seeds of the fine-tuned heads, in run order; empty for deterministic heads (checkpoint, probe).
+        public var seeds: [Int] = []
+        /// Sample standard deviation over seeds (ddof = 1), only with more than one seed.
+        public var metricsStd: [String: Double]?
+        /// Per seed, in the order of `seeds`; only for fine-tuned heads.
+        public var metricsBySeed: [[String: Double]]?
+        public var selection: SelectionInfo?
         enum CodingKeys: String, CodingKey {
-            case task, split, file, rows, problems, labeled, metrics, head
+            case task, split, file, rows, problems, labeled, metrics, head, seeds, selection
+            case metricsStd = "metrics_std", metricsBySeed = "metrics_by_seed"
             case taskVersion = "task_version", splitNote = "split_note", skippedRows = "skipped_rows"
             case combinedScore = "combined_score", selectionMetric = "selection_metric", samplesFile = "samples_file"
         }

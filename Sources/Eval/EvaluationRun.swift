@@ -13,6 +13,9 @@ public final class EvaluationRun {
         case checkpoint
         /// A bias-free linear head trained here on pooled features of the train split.
         case probe
+        /// The bias-free score trained here like the original's Trainer (AdamW, schedule, early stopping on a
+        /// selection split; SPEC 8), on cached features, for each seed (docs/heads.md).
+        case finetune
     }
 
     public struct Options: Sendable {
@@ -35,6 +38,22 @@ public final class EvaluationRun {
         public var renderedDatasets = false
         public var trainLimit = 2000
         public var probeL2 = 1.0
+        /// Fine-tuned heads: one per seed; metrics are their mean (SPEC 8 used the single seed 42).
+        public var seeds = [42]
+        /// Command-line head hyper-parameters, over each task's `pixelgpt.head` block and the defaults.
+        public var headOverrides: HeadTrainingSettings.Overrides?
+        public var selectOn = SelectionTarget.heldOut
+        public var xnliSetting = XNLISetting.trainAll
+        /// XNLI tasks whose data trains and selects the shared head (all 15 languages for train-all); the
+        /// XNLI tasks of `tasks` when empty.
+        public var trainingPool: [TaskDefinition] = []
+        /// Where --save-heads writes each fine-tuned head as an ErniePixelForSequenceClassification checkpoint.
+        public var saveHeadsDirectory: String?
+        /// `--train-layers K`: fine-tune the last K decoder layers and the final norm with the score
+        /// (finetune only; 0 = the score alone on cached features). docs/heads.md.
+        public var trainLayers = 0
+        /// Refuse a K ≥ 1 run whose tail examples (the frozen inputs of layer N − K) would exceed this.
+        public var tailMemoryLimit = 4 << 30
         public var threads = 1
         public var toolVersion = "dev"
 
@@ -57,6 +76,8 @@ public final class EvaluationRun {
     /// Progress and notes go here (stderr in the tool).
     let log: (String) -> Void
     let progress: ProgressLine
+    /// Fine-tuned heads already trained in this run, by group (a task, or the shared XNLI head).
+    var trainedGroups: [String: TrainedGroup] = [:]
 
     public init(options: Options, log: @escaping (String) -> Void, progressOutput: @escaping (String) -> Void) throws {
         self.options = options
@@ -64,6 +85,15 @@ public final class EvaluationRun {
         progress = ProgressLine(output: progressOutput)
         loaded = try PixelGPTModel.load(path: options.modelPath)
         log("model: \(options.modelPath) (\(loaded.model.config.architecture), \(loaded.memorySummary))")
+        if options.trainLayers != 0 {
+            let n = loaded.model.config.numHiddenLayers
+            guard options.head == .finetune else {
+                throw TaskError(task: "eval", key: "train-layers", reason: "only applies to --head finetune")
+            }
+            guard (0...n).contains(options.trainLayers) else {
+                throw TaskError(task: options.modelPath, key: "train-layers", reason: "\(options.trainLayers) is outside 0...\(n) (the model has \(n) decoder layers)")
+            }
+        }
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         cache = try FeatureCache(directory: options.cacheDirectory ?? (options.outputDirectory as NSString).appendingPathComponent("features"))
         checkpointHash = try Self.weightHashes(loaded.location).joined(separator: ",")
@@ -136,16 +166,19 @@ public final class EvaluationRun {
             model: .init(path: options.modelPath, weightsSHA256: checkpointHash.split(separator: ",").map(String.init),
                          architecture: config.architecture, hiddenSize: config.hiddenSize, layers: config.numHiddenLayers),
             modality: options.modality.rawValue, pooling: options.pooling.rawValue, batchSize: options.batchSize,
-            limit: options.limit, threads: options.threads, seed: 0, dataDirectory: options.dataDirectory,
+            limit: options.limit, threads: options.threads, seed: options.head == .finetune ? options.seeds.first ?? 0 : 0, dataDirectory: options.dataDirectory,
             tokenizerSHA256: tokenizerHash, renderer: try renderer?.environment(), tasks: results, skipped: skipped)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(output)) + [0x0A], to: (options.outputDirectory as NSString).appendingPathComponent("results.json"))
-        let scores = Dictionary(uniqueKeysWithValues: results.map { r in
-            (r.task, Dictionary(uniqueKeysWithValues: r.metrics.compactMap { k, v in MetricName(rawValue: k).map { ($0, v) } }))
+        // The column's metric of each task, "mean±std" when several seeds trained heads.
+        let byTask = Dictionary(uniqueKeysWithValues: results.map { ($0.task, $0) })
+        let cells = Dictionary(uniqueKeysWithValues: LeaderboardTable.columns.compactMap { column -> (String, LeaderboardTable.Cell)? in
+            guard let result = byTask[column.task], let mean = result.metrics[column.metric.rawValue] else { return nil }
+            return (column.task, LeaderboardTable.Cell(mean: mean, std: result.metricsStd?[column.metric.rawValue]))
         })
         let label = "\((options.modelPath as NSString).lastPathComponent) (\(options.modality.rawValue), \(options.head.rawValue) head)"
-        try AtomicFile.write(Array(LeaderboardTable.markdown(rows: [(label: label, scores: scores)]).utf8),
+        try AtomicFile.write(Array(LeaderboardTable.markdown([LeaderboardTable.Row(label: label, cells: cells)]).utf8),
                              to: (options.outputDirectory as NSString).appendingPathComponent("table.md"))
         return output
     }
@@ -177,36 +210,69 @@ public final class EvaluationRun {
                                   maxSeqLength: featurizer.sequenceLength)
     }
 
-    func evaluate(_ task: TaskDefinition) throws -> EvaluationResults.TaskResult {
-        // The reported split, or the validation split when the reported one is absent or unlabeled here
-        // (the public XNLI test copy): said in the results, never silently.
+    /// The rows a task reports on: the reported split (or --split), else validation when the reported one
+    /// is absent or unlabeled here (the public XNLI test copy), said in `note`, never silently.
+    struct EvaluatedData {
+        let split: TaskDefinition.Split
+        let file: String
+        let data: DatasetSplit
+        let note: String?
+        /// The first --limit rows.
+        let rows: [ExampleRow]
+    }
+
+    func evaluatedData(_ task: TaskDefinition, quiet: Bool = false) throws -> EvaluatedData {
         var split = options.split ?? task.pixelgpt.reportedSplit
         var file = dataFile(task, split)
         var data = try file.map { try read($0, task: task, split: split) }
         var note: String?
         if options.split == nil, split != .validation, data?.isLabeled != true, let validation = dataFile(task, .validation) {
             note = "the \(split.rawValue) split is \(data == nil ? "absent" : "unlabeled") in \(options.dataDirectory); evaluated validation"
-            log("\(task.task): \(note!)")
+            if !quiet { log("\(task.task): \(note!)") }
             split = .validation
             file = validation
             data = try read(validation, task: task, split: split)
         }
         guard let file, let data else { throw MissingData(reason: "no \(split.rawValue) data under \(options.dataDirectory)") }
+        return EvaluatedData(split: split, file: file, data: data, note: note, rows: options.limit.map { Array(data.rows.prefix($0)) } ?? data.rows)
+    }
+
+    func makeFeaturizer(_ task: TaskDefinition) throws -> Featurizer {
+        try Featurizer(model: loaded.model, modality: options.modality, sequenceLength: task.pixelgpt.sequenceLength[options.modality]!,
+                       pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
+    }
+
+    /// argmax for classification, the raw scalar for regression (SPEC 4).
+    static func prediction(_ logits: [Double], regression: Bool) -> Double {
+        regression ? logits[0] : Double(logits.indices.max { logits[$0] < logits[$1] }!)
+    }
+
+    func evaluate(_ task: TaskDefinition) throws -> EvaluationResults.TaskResult {
+        let evaluated = try evaluatedData(task)
+        let (split, file, data, note, rows) = (evaluated.split, evaluated.file, evaluated.data, evaluated.note, evaluated.rows)
         for problem in data.problems.prefix(5) { log("warning: \(problem)") }
         if data.problems.count > 5 { log("warning: \(data.problems.count - 5) more unreadable rows in \(file)") }
-        let rows = options.limit.map { Array(data.rows.prefix($0)) } ?? data.rows
-        let sequenceLength = task.pixelgpt.sequenceLength[options.modality]!
-        let featurizer = try Featurizer(model: loaded.model, modality: options.modality, sequenceLength: sequenceLength,
-                                        pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
+        let featurizer = try makeFeaturizer(task)
         let samplesPath = (options.outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
         let log = try SampleLog(path: samplesPath, resume: options.resume)
         let images = try renderedImages(file, task: task, featurizer: featurizer)
-        let head = try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images)
+        var tuned: FinetunedTask?
+        let head: Head
+        if options.head == .finetune {
+            let result = try finetunedHead(task, evaluated: evaluated, featurizer: featurizer, images: images)
+            tuned = result
+            head = Head(info: result.info, source: .logits(result.logitsBySeed[0]))
+        } else {
+            head = try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images)
+        }
+        let regression = task.outputType == .regression
 
-        // Rows already in the samples log (a resumed run) are not computed again. Batches are always the
-        // consecutive groups of all rows in file order, so a resumed run batches (and, in pair mode, pools)
-        // exactly as an uninterrupted one; a batch with some rows done is recomputed, its done rows kept.
-        let batch = featurizer.effectiveBatchSize(options.batchSize)
+        // Rows already in the samples log (a resumed run) are not computed again. Chunks are always whole
+        // consecutive groups of all rows in file order, so a resumed run pools (pair mode) exactly as an
+        // uninterrupted one; a chunk with some rows done is recomputed, its done rows kept. A chunk spans
+        // several batches so the featurizer can sort its rows by length (less padding).
+        // Fine-tuned heads log the first seed's predictions (the others are in metrics_by_seed).
+        let batch = featurizer.effectiveBatchSize(options.batchSize) * Self.batchesPerChunk
         let alreadyDone = rows.filter { log.records[$0.index] != nil }.count
         if alreadyDone > 0 { self.log("\(task.task): resuming, \(alreadyDone) of \(rows.count) rows done") }
         let started = Date()
@@ -214,12 +280,11 @@ public final class EvaluationRun {
         for start in stride(from: 0, to: rows.count, by: batch) {
             let chunk = Array(rows[start..<min(rows.count, start + batch)])
             guard chunk.contains(where: { log.records[$0.index] == nil }) else { continue }
-            let features = try head.features(for: chunk, featurizer: featurizer, rendered: images)
+            let logits = try head.logits(for: chunk, featurizer: featurizer, batchSize: options.batchSize, rendered: images)
             var records: [SampleRecord] = []
             for (i, row) in chunk.enumerated() where log.records[row.index] == nil {
-                let logits = head.probe.logits(features[(i * head.probe.featureSize)..<((i + 1) * head.probe.featureSize)])
-                let prediction = task.outputType == .regression ? logits[0] : Double(logits.indices.max { logits[$0] < logits[$1] }!)
-                records.append(SampleRecord(index: row.index, label: row.label?.value, prediction: prediction, logits: logits.map(Float.init)))
+                records.append(SampleRecord(index: row.index, label: row.label?.value, prediction: Self.prediction(logits[i], regression: regression),
+                                            logits: logits[i].map(Float.init)))
             }
             try log.append(records)
             computed += records.count
@@ -229,34 +294,64 @@ public final class EvaluationRun {
 
         let evaluatedIndices = Set(rows.map(\.index))
         let scored = log.orderedRecords.filter { $0.label != nil && evaluatedIndices.contains($0.index) }
-        var metrics: [String: Double] = [:]
-        if !scored.isEmpty {
-            for metric in task.metricList.map(\.metric) {
-                metrics[metric.rawValue] = Metrics.value(metric, predictions: scored.map(\.prediction), labels: scored.map { $0.label! })
+        func metricValues(predictions: [Double], labels: [Double]) -> [String: Double] {
+            guard !labels.isEmpty else { return [:] }
+            return Dictionary(uniqueKeysWithValues: task.metricList.map(\.metric).map { ($0.rawValue, Metrics.value($0, predictions: predictions, labels: labels)) })
+        }
+        var metrics = metricValues(predictions: scored.map(\.prediction), labels: scored.map { $0.label! })
+        var metricsStd: [String: Double]?
+        var metricsBySeed: [[String: Double]]?
+        if let tuned {
+            let labeled = rows.filter { $0.label != nil }
+            let bySeed = tuned.logitsBySeed.map { logits in
+                metricValues(predictions: labeled.map { Self.prediction(logits[$0.index]!, regression: regression) }, labels: labeled.map { $0.label!.value })
+            }
+            metricsBySeed = bySeed
+            if bySeed.count > 1, !metrics.isEmpty {
+                var std: [String: Double] = [:]
+                for key in metrics.keys {
+                    let summary = Metrics.meanAndSampleStandardDeviation(bySeed.map { $0[key]! })
+                    metrics[key] = summary.mean
+                    std[key] = summary.standardDeviation
+                }
+                metricsStd = std
             }
         }
         let combined = Metrics.combinedScore(task.metricList.compactMap { metrics[$0.metric.rawValue] })
-        self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: ", ")))
+        let stdText = { (key: String) in metricsStd?[key].map { String(format: " ± %.4f", $0) } ?? "" }
+        self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", ")))
         return .init(task: task.task, taskVersion: task.metadata.version, split: split.rawValue, splitNote: note, file: file,
                      rows: rows.count, skippedRows: data.problems.count, problems: data.problems.prefix(20).map(\.description),
                      labeled: !scored.isEmpty, metrics: metrics, combinedScore: combined, selectionMetric: task.pixelgpt.selectionMetric.rawValue,
-                     head: head.info, samplesFile: (samplesPath as NSString).lastPathComponent)
+                     head: head.info, samplesFile: (samplesPath as NSString).lastPathComponent, seeds: tuned?.seeds ?? [],
+                     metricsStd: metricsStd, metricsBySeed: metricsBySeed, selection: tuned?.selection)
     }
 
-    /// A head and how it gets the features of a chunk of evaluated rows.
+    /// A head and how it gets the logits of a chunk of evaluated rows.
     struct Head {
-        let probe: LinearProbe
+        enum Source {
+            /// A linear head applied to the rows' features (computed batch by batch).
+            case probe(LinearProbe)
+            /// Logits already computed for every evaluated row (cross-fit and fine-tuned heads), by row index.
+            case logits([Int: [Double]])
+        }
         let info: EvaluationResults.HeadInfo
-        /// Precomputed features of all evaluated rows (cross-fit), by row index.
-        let precomputed: [Int: ArraySlice<Float>]?
+        let source: Source
 
-        func features(for rows: [ExampleRow], featurizer: Featurizer, rendered: RenderedImages?) throws -> [Float] {
-            if let precomputed {
-                return rows.flatMap { Array(precomputed[$0.index]!) }
+        func logits(for rows: [ExampleRow], featurizer: Featurizer, batchSize: Int, rendered: RenderedImages?) throws -> [[Double]] {
+            switch source {
+            case .logits(let byIndex):
+                return rows.map { byIndex[$0.index]! }
+            case .probe(let probe):
+                let features = try featurizer.features(of: rows, batchSize: batchSize, rendered: rendered)
+                let h = probe.featureSize
+                return rows.indices.map { probe.logits(features[($0 * h)..<(($0 + 1) * h)]) }
             }
-            return try featurizer.features(of: rows, batchSize: rows.count, rendered: rendered)
         }
     }
+
+    /// Forward batches per chunk of the evaluation loop (and per samples-log append).
+    static let batchesPerChunk = 4
 
     func featureKey(_ task: TaskDefinition, split: TaskDefinition.Split, featurizer: Featurizer, limit: Int?) -> FeatureCache.Key {
         FeatureCache.Key(checkpoint: checkpointHash, task: task.task, taskVersion: task.metadata.version, split: split.rawValue,
@@ -284,6 +379,8 @@ public final class EvaluationRun {
                   images: RenderedImages?) throws -> Head {
         let h = featurizer.featureSize
         switch options.head {
+        case .finetune:
+            preconditionFailure("fine-tuned heads are made by finetunedHead")
         case .checkpoint:
             guard let score = loaded.model.weights.score else {
                 throw TaskError(task: options.modelPath, key: "score.weight", reason: "the checkpoint has no classification head; use --head probe")
@@ -292,8 +389,8 @@ public final class EvaluationRun {
                 throw TaskError(task: options.modelPath, key: "score.weight", reason: "shape \(score.shape) does not fit \(task.task) (\(task.numLabels) labels, hidden \(h))")
             }
             let weight = score.withFloat32 { $0.map(Double.init) }
-            return Head(probe: LinearProbe(numLabels: task.numLabels, featureSize: h, weight: weight),
-                        info: .init(kind: "checkpoint", trainedOn: nil, trainingRows: nil, l2: nil), precomputed: nil)
+            return Head(info: .init(kind: "checkpoint", trainedOn: nil, trainingRows: nil, l2: nil),
+                        source: .probe(LinearProbe(numLabels: task.numLabels, featureSize: h, weight: weight)))
         case .probe:
             if split != .train, let trainFile = dataFile(task, .train) {
                 let train = try read(trainFile, task: task, split: .train)
@@ -301,19 +398,18 @@ public final class EvaluationRun {
                 guard !rows.isEmpty else { throw MissingData(reason: "the train split has no labelled rows") }
                 let features = try cachedFeatures(task, split: .train, rows: rows, featurizer: featurizer, limit: options.trainLimit,
                                                   images: try renderedImages(trainFile, task: task, featurizer: featurizer))
-                return Head(probe: fit(task, features: features, rows: rows, featureSize: h),
-                            info: .init(kind: "probe", trainedOn: "train (\(trainFile))", trainingRows: rows.count, l2: options.probeL2), precomputed: nil)
+                return Head(info: .init(kind: "probe", trainedOn: "train (\(trainFile))", trainingRows: rows.count, l2: options.probeL2),
+                            source: .probe(fit(task, features: features, rows: rows, featureSize: h)))
             }
             // No train split here (XNLI's translated training data, QNLI train): k-fold cross-fitting over
             // the evaluated rows, each row predicted by a head trained on the other folds only.
             let labeled = evaluated.filter { $0.label != nil }
             guard labeled.count >= 10 else { throw MissingData(reason: "no train split and too few labelled rows to cross-fit a probe") }
             let features = try cachedFeatures(task, split: split, rows: evaluated, featurizer: featurizer, limit: options.limit, images: images)
-            // Folds are contiguous blocks of the file, not interleaved rows: XNLI lists each premise three
-            // times in a row (one per label), and a head trained on a premise's other rows would learn to
-            // predict the wrong label for the held-out one.
-            let folds = 5
-            func fold(_ position: Int) -> Int { position * folds / evaluated.count }
+            // Contiguous folds (see ContiguousFolds for why not interleaved).
+            let assignment = ContiguousFolds(count: Self.foldCount, rows: evaluated.count)
+            let folds = assignment.count
+            func fold(_ position: Int) -> Int { assignment.fold(ofPosition: position) }
             var byIndex: [Int: ArraySlice<Float>] = [:]
             var foldOf: [Int: Int] = [:]
             for (i, row) in evaluated.enumerated() {
@@ -328,22 +424,14 @@ public final class EvaluationRun {
                     crossFit[row.index] = probe.logits(byIndex[row.index]!)
                 }
             }
-            // The per-row logits become a "head" that returns them: features are one-hot row selectors.
-            return try crossFitHead(crossFit, evaluated: evaluated, numLabels: task.numLabels, folds: folds, labeled: labeled.count)
+            return Head(info: .init(kind: "probe-crossfit", trainedOn: "\(folds)-fold cross-fit on the evaluated rows",
+                                    trainingRows: labeled.count * (folds - 1) / folds, l2: options.probeL2, folds: folds),
+                        source: .logits(crossFit))
         }
     }
 
-    /// Cross-fitted logits served through the same interface: each row's "feature" is its logits and the
-    /// head is the identity.
-    func crossFitHead(_ logits: [Int: [Double]], evaluated: [ExampleRow], numLabels: Int, folds: Int, labeled: Int) throws -> Head {
-        var identity = [Double](repeating: 0, count: numLabels * numLabels)
-        for k in 0..<numLabels { identity[k * numLabels + k] = 1 }
-        var precomputed: [Int: ArraySlice<Float>] = [:]
-        for row in evaluated { precomputed[row.index] = ArraySlice(logits[row.index]!.map(Float.init)) }
-        return Head(probe: LinearProbe(numLabels: numLabels, featureSize: numLabels, weight: identity),
-                    info: .init(kind: "probe-crossfit", trainedOn: "\(folds)-fold cross-fit on the evaluated rows", trainingRows: labeled * (folds - 1) / folds, l2: options.probeL2),
-                    precomputed: precomputed)
-    }
+    /// Folds of the cross-fit fallback (probe and fine-tuned heads without a train split).
+    static let foldCount = 5
 
     func fit(_ task: TaskDefinition, features: [Float], rows: [ExampleRow], featureSize: Int) -> LinearProbe {
         switch task.outputType {

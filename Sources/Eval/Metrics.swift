@@ -95,4 +95,14 @@ public enum Metrics {
     public static func combinedScore(_ values: [Double]) -> Double? {
         values.count > 1 ? values.reduce(0, +) / Double(values.count) : nil
     }
+
+    /// Mean and sample standard deviation (ddof = 1, numpy.std(ddof=1)) of per-seed values; the deviation
+    /// is nil for fewer than two values.
+    public static func meanAndSampleStandardDeviation(_ values: [Double]) -> (mean: Double, standardDeviation: Double?) {
+        guard !values.isEmpty else { return (.nan, nil) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        guard values.count > 1 else { return (mean, nil) }
+        let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        return (mean, (squares / Double(values.count - 1)).squareRoot())
+    }
 }

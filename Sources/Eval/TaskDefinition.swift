@@ -65,9 +65,11 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         public let modalities: [Modality]
         /// SEQ_LEN per modality: tokens for text, patches for pixel and pair (SPEC 8).
         public let sequenceLength: [Modality: Int]
+        /// Fine-tuned head hyper-parameters for this task (`pixelgpt.head:`), over the defaults.
+        public let head: HeadTrainingSettings.Overrides?
 
         enum CodingKeys: String, CodingKey {
-            case modalities
+            case modalities, head
             case reportedSplit = "reported_split", selectionMetric = "selection_metric", sequenceLength = "sequence_length"
         }
     }
@@ -126,6 +128,7 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
                 throw fail("pixelgpt.sequence_length", "no length for \(modality.rawValue)")
             }
         }
+        if let problem = HeadTrainingSettings().applying(pixelgpt.head).problems.first { throw fail("pixelgpt.head", problem) }
         if pixelgpt.modalities.contains(.pair) && !hasPair { throw fail("pixelgpt.modalities", "pair modality needs format.text_b") }
         for f in [format] + (splitFormats.map { Array($0.values) } ?? []) {
             switch (f.header, f.textA) {

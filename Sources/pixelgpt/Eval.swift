@@ -6,6 +6,8 @@ import Model
 extension TaskDefinition.Modality: ExpressibleByArgument {}
 extension TaskDefinition.Split: ExpressibleByArgument {}
 extension EvaluationRun.HeadKind: ExpressibleByArgument {}
+extension XNLISetting: ExpressibleByArgument {}
+extension SelectionTarget: ExpressibleByArgument {}
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +15,10 @@ struct Eval: ParsableCommand {
         discussion: """
             Writes results.json, samples_TASK.jsonl (one line per row, appended as rows finish) and table.md to \
             --output-dir. Features are cached under OUTPUT/features, so another head costs no forward passes; \
-            --resume continues an interrupted run without redoing finished rows.
+            --resume continues an interrupted run without redoing finished rows. --head finetune trains the \
+            bias-free score with AdamW and early stopping on a selection split, once per --seeds value \
+            (docs/heads.md); results.json then holds the mean, the standard deviation and each seed's metrics. \
+            --train-layers K also fine-tunes the last K decoder layers and the final norm (slower; no feature cache).
             """
     )
 
@@ -38,7 +43,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Where results go.")
     var outputDir: String = "eval-results"
 
-    @Option(help: "checkpoint (its own score head) or probe (a bias-free head trained here on the train split).")
+    @Option(help: "checkpoint (its own score head), probe (logistic/ridge regression on the train split) or finetune (AdamW-trained score, early stopping).")
     var head: EvaluationRun.HeadKind = .probe
 
     @Option(help: "upstream (SPEC 4, batch-dependent in pair mode) or last-real-token.")
@@ -56,8 +61,50 @@ struct Eval: ParsableCommand {
     @Option(help: "The tasks directory (default: the project's tasks/).")
     var tasksDir: String?
 
+    @Option(help: "Feature cache directory (default: OUTPUT/features); share it between runs that differ only in the head.")
+    var cacheDir: String?
+
     @Option(help: "Train rows used for a probe head.")
     var trainLimit: Int = 2000
+
+    @Option(help: "finetune: comma-separated seeds, one head each; metrics are their mean (and sample std).")
+    var seeds: String = "42"
+
+    @Option(help: "finetune: held-out (validation when it is not reported, else the last 10% of train, else the next fold) or reported (the reported rows, as the paper did for GLUE).")
+    var selectOn: SelectionTarget = .heldOut
+
+    @Option(help: "finetune, XNLI: train-all (every language's data, one shared head) or train-en (English only).")
+    var xnliSetting: XNLISetting = .trainAll
+
+    @Option(help: "finetune: write each trained head to DIR/GROUP/seed-S[/fold-K] as an ErniePixelForSequenceClassification checkpoint.")
+    var saveHeads: String?
+
+    @Option(help: "finetune: also fine-tune the final norm and the last K decoder layers (0 = the score alone; docs/heads.md).")
+    var trainLayers: Int = 0
+
+    @Option(help: "finetune: peak learning rate (default: the task's pixelgpt.head, else 1e-3).")
+    var headLr: Double?
+
+    @Option(help: "finetune: training batch size.")
+    var headBatchSize: Int?
+
+    @Option(help: "finetune: optimizer steps.")
+    var headMaxSteps: Int?
+
+    @Option(help: "finetune: epochs over the training rows (instead of --head-max-steps).")
+    var headEpochs: Double?
+
+    @Option(help: "finetune: linear warmup steps.")
+    var headWarmupSteps: Int?
+
+    @Option(help: "finetune: evaluate on the selection rows every N steps.")
+    var headEvalEvery: Int?
+
+    @Option(help: "finetune: stop after N evaluations without improvement.")
+    var headPatience: Int?
+
+    @Option(help: "finetune: AdamW decoupled weight decay.")
+    var headWeightDecay: Double?
 
     @Flag(help: "Pixel and pair modality: read the original's pre-rendered datasets (rendered_glue, rendered_xnli) instead of rendering.")
     var rendered = false
@@ -67,6 +114,10 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let results = try reportingErrors { () throws -> EvaluationResults in
+            guard trainLayers == 0 || head == .finetune else {
+                throw ValidationError("--train-layers \(trainLayers) only applies to --head finetune")
+            }
+            guard trainLayers >= 0 else { throw ValidationError("--train-layers \(trainLayers): give 0 or more layers") }
             guard let data = dataDir ?? ProcessInfo.processInfo.environment["PIXELGPT_DATA"] else {
                 throw ValidationError("no data directory: give --data-dir or set PIXELGPT_DATA")
             }
@@ -82,8 +133,27 @@ struct Eval: ParsableCommand {
             options.tokenizerPath = tokenizer
             options.rendererDirectory = renderer
             options.trainLimit = trainLimit
+            options.cacheDirectory = cacheDir
             options.renderedDatasets = rendered
             options.toolVersion = PixelGPT.toolVersion
+            let seedList = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parsedSeeds = seedList.compactMap { Int($0) }
+            guard !parsedSeeds.isEmpty, parsedSeeds.count == seedList.count, Set(parsedSeeds).count == parsedSeeds.count else {
+                throw ValidationError("--seeds \"\(seeds)\": give distinct integers separated by commas, e.g. 1,2,3")
+            }
+            options.seeds = parsedSeeds
+            options.selectOn = selectOn
+            options.xnliSetting = xnliSetting
+            options.saveHeadsDirectory = saveHeads
+            options.trainLayers = trainLayers
+            options.trainingPool = registry.tasks.filter { $0.tag.contains("xnli") }
+            var overrides = HeadTrainingSettings.Overrides()
+            (overrides.learningRate, overrides.batchSize, overrides.maxSteps, overrides.epochs) = (headLr, headBatchSize, headMaxSteps, headEpochs)
+            (overrides.warmupSteps, overrides.evalEvery, overrides.patience, overrides.weightDecay) = (headWarmupSteps, headEvalEvery, headPatience, headWeightDecay)
+            if let problem = HeadTrainingSettings().applying(overrides).problems.first {
+                throw ValidationError("head options: \(problem)")
+            }
+            options.headOverrides = overrides
             let progress: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
             return try EvaluationRun(options: options, log: log, progressOutput: progress).run()
         }
