@@ -129,7 +129,8 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
             }
         }
         if let problem = HeadTrainingSettings().applying(pixelgpt.head).problems.first { throw fail("pixelgpt.head", problem) }
-        if pixelgpt.modalities.contains(.pair) && !hasPair { throw fail("pixelgpt.modalities", "pair modality needs format.text_b") }
+        // "pair" is the pixels-then-tokens input mode (SPEC 3.1), not a sentence pair: single-sentence tasks
+        // run it too (SPEC 8: cola_pair, sst2_pair).
         for f in [format] + (splitFormats.map { Array($0.values) } ?? []) {
             switch (f.header, f.textA) {
             case (false, .name), (true, .index): throw fail("format", "columns are named with a header row and numbered without one")

@@ -14,6 +14,11 @@ import Testing
         #expect(registry.tasks.count == 26)
         let stsb = try #require(registry.tasks.first { $0.task == "stsb" })
         #expect(stsb.outputType == .regression && stsb.numLabels == 1)
+        // Pair is the pixels-then-tokens mode, run for every GLUE task including the single-sentence ones
+        // (SPEC 8: cola_pair, sst2_pair); XNLI runs all three (SPEC 7.2).
+        for task in registry.tasks {
+            #expect(task.pixelgpt.modalities == [.text, .pixel, .pair], "\(task.task)")
+        }
         #expect(try registry.resolve("rte,glue,xnli_en").count == 12)
         #expect(throws: TaskError.self) { try registry.resolve("nope") }
     }
