@@ -157,6 +157,21 @@ public final class PixelGPTModel: Sendable {
     /// and RoPE's tables are built for the full length (dynamic scaling depends on it). A pooled query
     /// with no visible key weighs all L keys equally upstream, so such a batch runs in full.
     public func pooledHiddenStates(_ inputs: ForwardInputs, at pooled: [Int]) throws(ModelError) -> [Float] {
+        let stream = try pooledStream(inputs, at: pooled, layers: weights.layers.count)
+        // The final norm is per position, so normalising only the pooled rows is exact.
+        let h = hiddenSize, keptCount = stream.kept.count
+        var gathered = [Float](repeating: 0, count: inputs.batchSize * h)
+        for b in 0..<inputs.batchSize {
+            let row = b * keptCount + stream.kept.firstIndex(of: pooled[b])!
+            for i in 0..<h { gathered[b * h + i] = stream.states[row * h + i] }
+        }
+        return KernelCalls.rmsNorm(gathered, weights.finalNorm, eps: rmsEps)
+    }
+
+    /// The residual stream after the first `layerCount` decoder layers at the positions the pooled states
+    /// depend on (`kept`, ascending; `states` [B · kept.count, H], before any norm): the shared part of
+    /// `pooledHiddenStates` and of the trainable tail's inputs (`tailExamples`).
+    func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
         try check(inputs)
         let batch = inputs.batchSize, length = inputs.sequenceLength
         guard pooled.count == batch, pooled.allSatisfy({ (0..<length).contains($0) }) else {
@@ -172,18 +187,11 @@ public final class PixelGPTModel: Sendable {
         let positions = (0..<rows).map { kept[$0 % keptCount] }
         let step = DecoderStep(batch: batch, newRows: keptCount, offset: 0, keyMask: keyMask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
-        for layer in weights.layers {
+        for layer in weights.layers.prefix(layerCount) {
             var noCache: LayerCache?
             decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
         }
-        // The final norm is per position, so normalising only the pooled rows is exact.
-        let h = hiddenSize
-        var gathered = [Float](repeating: 0, count: batch * h)
-        for b in 0..<batch {
-            let row = b * keptCount + kept.firstIndex(of: pooled[b])!
-            for i in 0..<h { gathered[b * h + i] = x[row * h + i] }
-        }
-        return KernelCalls.rmsNorm(gathered, weights.finalNorm, eps: rmsEps)
+        return (kept, x)
     }
 
     /// The positions (ascending) that the pooled states depend on; all of 0 ..< L when a pooled query sees

@@ -40,12 +40,13 @@ extension PixelGPTModel {
     public func tailExamples(_ inputs: ForwardInputs, trainLayers k: Int, pooling: PoolingRule = .upstream) throws(ModelError) -> [TailExample] {
         let n = config.numHiddenLayers
         guard (0...n).contains(k) else { throw .unsupported("train layers \(k) is outside 0...\(n) (the model has \(n) decoder layers)") }
-        let output = try forward(inputs, options: ForwardOptions(hiddenStates: true, lmHeads: false, pooling: pooling))
-        // hiddenStates[i] is the input of layer i (hiddenStates[0] the embeddings, [N] the last output).
-        let states = output.hiddenStates[n - k]
+        // Only the positions the pooled rows depend on, through the first N − K layers (the pooled path of
+        // the evaluation; a batch with a pooled row that sees no key runs in full).
         let pooled = Pooling.poolingIndex(inputs, padTokenId: padTokenId, rule: pooling)
+        let (kept, states) = try pooledStream(inputs, at: pooled, layers: n - k)
+        let slot = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
         let mask = inputs.attentionMask
-        let length = inputs.sequenceLength, h = hiddenSize
+        let length = inputs.sequenceLength, h = hiddenSize, keptCount = kept.count
         return (0..<inputs.batchSize).map { b in
             let rowMask = Array(mask[(b * length)..<((b + 1) * length)])
             let p = pooled[b]
@@ -59,7 +60,10 @@ extension PixelGPTModel {
             }
             var hidden: [Float] = []
             hidden.reserveCapacity(rows.count * h)
-            for r in rows { hidden += states[((b * length + r) * h)..<((b * length + r + 1) * h)] }
+            for r in rows {
+                let row = b * keptCount + slot[r]!
+                hidden += states[(row * h)..<((row + 1) * h)]
+            }
             return TailExample(hidden: hidden, positions: rows, keyMask: rows.map { rowMask[$0] },
                                pooledRow: rows.firstIndex(of: p)!, sequenceLength: length)
         }
