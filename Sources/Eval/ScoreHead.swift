@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Model
 
 /// The bias-free `score` layer of ErniePixelForSequenceClassification (SPEC 2.2, 4) on cached pooled
 /// features: logits = W x, W [outputCount, H]. Cross-entropy for classification, MSE on the single output
@@ -56,33 +57,26 @@ public final class ScoreHead: Trainable {
     }
 
     public func lossAndGradient(examples: [Int]) -> (loss: Double, gradient: [Float]) {
-        var gradient = [Double](repeating: 0, count: parameters.count)
-        var loss = 0.0
+        var logits = [Double](repeating: 0, count: examples.count * outputCount)
         var z = [Double](repeating: 0, count: outputCount)
-        var dz = z
-        let scale = 1 / Double(max(1, examples.count))
-        for i in examples {
+        for (b, i) in examples.enumerated() {
             logitsOf(i, into: &z)
-            if isRegression {
-                let error = z[0] - targets[i]
-                loss += error * error
-                dz[0] = 2 * error
-            } else {
-                let label = Int(targets[i])
-                let m = z.max()!
-                let sumExp = z.reduce(0) { $0 + exp($1 - m) }
-                loss += m + log(sumExp) - z[label]
-                for k in 0..<outputCount { dz[k] = exp(z[k] - m) / sumExp - (k == label ? 1 : 0) }
-            }
-            features.withUnsafeBufferPointer { x in
+            for k in 0..<outputCount { logits[b * outputCount + k] = z[k] }
+        }
+        // The losses of SPEC 4, shared with the trainable tail; dW = Σ_b dlogits_b ⊗ x_b.
+        let (loss, dLogits) = SequenceClassificationLoss.meanLoss(logits: logits, numLabels: outputCount, targets: examples.map { targets[$0] },
+                                                                  problem: isRegression ? .regression : .classification)
+        var gradient = [Double](repeating: 0, count: parameters.count)
+        features.withUnsafeBufferPointer { x in
+            for (b, i) in examples.enumerated() {
                 let row = i * featureSize
-                for k in 0..<outputCount where dz[k] != 0 {
-                    let base = k * featureSize, d = dz[k]
+                for k in 0..<outputCount where dLogits[b * outputCount + k] != 0 {
+                    let base = k * featureSize, d = dLogits[b * outputCount + k]
                     for j in 0..<featureSize { gradient[base + j] += d * Double(x[row + j]) }
                 }
             }
         }
-        return (loss * scale, gradient.map { Float($0 * scale) })
+        return (loss, gradient.map(Float.init))
     }
 
     public func logits(examples: [Int]) -> [Float] {

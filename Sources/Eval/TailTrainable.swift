@@ -9,7 +9,7 @@ public final class TailTrainable: Trainable {
     let examples: [TailExample]
     /// Class id (classification) or score (regression) per example.
     let targets: [Double]
-    let problem: TailLoss.Problem
+    let problem: SequenceClassificationLoss.Problem
     public let weightDecayMask: [Bool]
 
     /// A tail copied from `model`'s last `trainLayers` layers and final norm, with `score` drawn from

@@ -10,7 +10,7 @@ import Testing
     struct Case: CustomStringConvertible, Sendable {
         let trainLayers: Int
         let attentionBias: Bool
-        let problem: TailLoss.Problem
+        let problem: SequenceClassificationLoss.Problem
         var description: String { "K=\(trainLayers) bias=\(attentionBias) \(problem)" }
     }
 
@@ -85,8 +85,8 @@ import Testing
         #expect(inputError < 1e-3, "\(c): input gradient relative error \(inputError)")
     }
 
-    @Test(arguments: [TailLoss.Problem.classification, .regression])
-    func gradientDescentLowersTheLoss(problem: TailLoss.Problem) throws {
+    @Test(arguments: [SequenceClassificationLoss.Problem.classification, .regression])
+    func gradientDescentLowersTheLoss(problem: SequenceClassificationLoss.Problem) throws {
         let c = Case(trainLayers: 1, attentionBias: false, problem: problem)
         let (tail, batch, targets) = try Self.problem(c)
         let first = tail.lossAndGradient(batch, targets: targets, problem: problem)

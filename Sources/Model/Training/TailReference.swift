@@ -75,8 +75,8 @@ extension TrainableTail {
     }
 
     /// `loss` computed by `referenceLogits`.
-    func referenceLoss(_ batch: [TailExample], targets: [Double], problem: TailLoss.Problem, parameters p: [Double]) -> Double {
+    func referenceLoss(_ batch: [TailExample], targets: [Double], problem: SequenceClassificationLoss.Problem, parameters p: [Double]) -> Double {
         let logits = batch.flatMap { referenceLogits($0, parameters: p) }
-        return TailLoss.meanLoss(logits: logits, numLabels: numLabels, targets: targets, problem: problem).loss
+        return SequenceClassificationLoss.meanLoss(logits: logits, numLabels: numLabels, targets: targets, problem: problem).loss
     }
 }

@@ -139,13 +139,13 @@ public final class TrainableTail {
 
     /// The mean loss over `batch` (SPEC 4): cross-entropy with class ids as targets, or squared error with
     /// num_labels = 1.
-    public func loss(_ batch: [TailExample], targets: [Double], problem: TailLoss.Problem) -> Double {
+    public func loss(_ batch: [TailExample], targets: [Double], problem: SequenceClassificationLoss.Problem) -> Double {
         let logits = forward(RowStack(batch, tail: self)).logits
-        return TailLoss.meanLoss(logits: logits.map(Double.init), numLabels: numLabels, targets: targets, problem: problem).loss
+        return SequenceClassificationLoss.meanLoss(logits: logits.map(Double.init), numLabels: numLabels, targets: targets, problem: problem).loss
     }
 
     /// The mean loss over `batch` and its exact gradient with respect to `parameters` (same layout).
-    public func lossAndGradient(_ batch: [TailExample], targets: [Double], problem: TailLoss.Problem) -> (loss: Double, gradient: [Float]) {
+    public func lossAndGradient(_ batch: [TailExample], targets: [Double], problem: SequenceClassificationLoss.Problem) -> (loss: Double, gradient: [Float]) {
         let result = backward(RowStack(batch, tail: self), targets: targets, problem: problem)
         return (result.loss, result.gradient)
     }
@@ -303,9 +303,9 @@ public final class TrainableTail {
         let inputGradient: [Float]
     }
 
-    func backward(_ stack: RowStack, targets: [Double], problem: TailLoss.Problem) -> BackwardPass {
+    func backward(_ stack: RowStack, targets: [Double], problem: SequenceClassificationLoss.Problem) -> BackwardPass {
         let pass = forward(stack)
-        let (loss, dLogits) = TailLoss.meanLoss(logits: pass.logits.map(Double.init), numLabels: numLabels, targets: targets, problem: problem)
+        let (loss, dLogits) = SequenceClassificationLoss.meanLoss(logits: pass.logits.map(Double.init), numLabels: numLabels, targets: targets, problem: problem)
         var gradient = [Float](repeating: 0, count: parameters.count)
         let batch = stack.pooledRows.count
         let dNormed = TrainingCalls.linearBackward(dLogits.map(Float.init), x: pass.normed, rows: batch, parameters, score, gradient: &gradient)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The sequence-classification losses on pooled logits [B, num_labels] (SPEC 4, HF's problem types).
-public enum TailLoss {
+public enum SequenceClassificationLoss {
     public enum Problem: String, Sendable, CaseIterable {
         /// num_labels ≥ 2, integer class targets: mean cross-entropy.
         case classification = "single_label_classification"
