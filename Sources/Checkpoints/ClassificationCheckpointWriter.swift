@@ -148,17 +148,16 @@ public enum ClassificationCheckpointWriter {
         }
         let fm = FileManager.default
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: target.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue, try fm.contentsOfDirectory(atPath: target.path).isEmpty else {
+        if fm.fileExists(atPath: target.path) {
+            guard CheckpointConverter.isEmptyDirectory(target.path) else {
                 throw CheckpointError(path: directory, "exists and is not an empty directory; choose another --save-heads directory or remove it")
             }
             try fm.removeItem(at: target)
         }
         try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(at: staging)
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        // The same staging name as `pixelgpt convert` and the writers use (AtomicFile).
+        let staging = URL(fileURLWithPath: AtomicFile.temporaryPath(for: target.path))
+        try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
