@@ -47,22 +47,6 @@ public struct ForwardCost: Sendable {
         let embedding = patches > 0 ? Double(batch * patches) * Double(768 + 2 * h) : Double(tokens * h)
         activationBytes = 4 * (Double(tokens) * Double(residual + workspace) + embedding)
     }
-
-    /// sgemm's rate on each product's shape (median of `repeats` timed calls after one warm-up), and the
-    /// time all products would take at those rates.
-    public func measureSGEMM(repeats: Int = 5) -> (perProduct: [Product: Double], seconds: Double) {
-        let yardstick = SGEMMYardstick(products)
-        var times: [[Double]] = []
-        for _ in 0..<repeats { times.append(yardstick.timeEachProduct()) }
-        var rates: [Product: Double] = [:]
-        var seconds = 0.0
-        for (p, product) in products.enumerated() {
-            let median = times.map { $0[p] }.sorted()[times.count / 2]
-            rates[product] = 2 * Double(product.rows) * Double(product.inner) * Double(product.columns) / median / 1e9
-            seconds += median * Double(product.count)
-        }
-        return (rates, seconds)
-    }
 }
 
 /// sgemm on a fixed set of product shapes with buffers allocated and touched once, so that it can be timed
@@ -84,13 +68,8 @@ public final class SGEMMYardstick {
     /// Seconds of one sgemm call per product, in `products` order.
     public func timeEachProduct() -> [Double] {
         products.indices.map { i in
-            let p = products[i]
-            let a = buffers[i].a, b = buffers[i].b   // shared storage, no copy; c is written in place
             let start = DispatchTime.now().uptimeNanoseconds
-            buffers[i].c.withUnsafeMutableBufferPointer { c in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(p.rows), Int32(p.columns), Int32(p.inner),
-                            1, a, Int32(p.inner), b, Int32(p.inner), 0, c.baseAddress, Int32(p.columns))
-            }
+            multiply(i, times: 1)
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
     }
@@ -99,15 +78,19 @@ public final class SGEMMYardstick {
     /// runs it, so that the yardstick lasts about as long as the pass and sees the same load.
     public func timeForwardProducts() -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        for (i, p) in products.enumerated() {
-            let a = buffers[i].a, b = buffers[i].b
-            buffers[i].c.withUnsafeMutableBufferPointer { c in
-                for _ in 0..<p.count {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(p.rows), Int32(p.columns), Int32(p.inner),
-                                1, a, Int32(p.inner), b, Int32(p.inner), 0, c.baseAddress, Int32(p.columns))
-                }
+        for (i, p) in products.enumerated() { multiply(i, times: p.count) }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// C = A·Bᵀ for product `i`, `times` times (the projections' layout, `Kernels.linear`).
+    private func multiply(_ i: Int, times: Int) {
+        let p = products[i]
+        let a = buffers[i].a, b = buffers[i].b   // shared storage, no copy; c is written in place
+        buffers[i].c.withUnsafeMutableBufferPointer { c in
+            for _ in 0..<times {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(p.rows), Int32(p.columns), Int32(p.inner),
+                            1, a, Int32(p.inner), b, Int32(p.inner), 0, c.baseAddress, Int32(p.columns))
             }
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }
