@@ -31,7 +31,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SafeTensors"),
-        .target(name: "Model", dependencies: ["COpenBLAS"]),
+        // The forward pass's GEMM: C for run-time choice of AVX-512 / AVX2 / scalar micro-kernels (Swift has
+        // no per-function target features). Optimised in debug builds too, and never contracted: each
+        // product is an explicit FMA, so every path computes the same bits.
+        .target(name: "CGEMM", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        .target(name: "Model", dependencies: ["CGEMM", "COpenBLAS"]),
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
         .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),

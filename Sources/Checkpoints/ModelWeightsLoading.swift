@@ -36,6 +36,8 @@ struct MappedFloat32: Float32Storage {
     func withFloat32<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R {
         view.withUnsafeBytes { raw in body(raw.assumingMemoryBound(to: Float.self)) }
     }
+
+    func releaseResidentPages() { view.releasePages() }
 }
 
 extension PixelGPTModel {

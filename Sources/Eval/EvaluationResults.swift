@@ -136,7 +136,10 @@ public struct EvaluationResults: Codable, Sendable {
     public let pooling: String
     public let batchSize: Int
     public let limit: Int?
+    /// Kernel threads the forward passes ran with.
     public let threads: Int
+    /// The GEMM's instruction set (avx512, avx2, scalar); absent in files written before it was recorded.
+    public let gemmInstructionSet: String?
     public let seed: Int
     public let dataDirectory: String
     public let tokenizerSHA256: String?
@@ -147,6 +150,6 @@ public struct EvaluationResults: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, version, created, model, modality, pooling, limit, threads, seed, renderer, tasks, skipped
         case toolVersion = "tool_version", batchSize = "batch_size", dataDirectory = "data_directory"
-        case tokenizerSHA256 = "tokenizer_sha256"
+        case tokenizerSHA256 = "tokenizer_sha256", gemmInstructionSet = "gemm_instruction_set"
     }
 }

@@ -54,7 +54,9 @@ public final class EvaluationRun {
         public var trainLayers = 0
         /// Refuse a K ≥ 1 run whose tail examples (the frozen inputs of layer N − K) would exceed this.
         public var tailMemoryLimit = 4 << 30
-        public var threads = 1
+        /// Kernel threads for every forward pass of the run (nil: the process default, `--threads`). Results
+        /// do not depend on it (batch- and thread-invariant kernels); results.json records the count used.
+        public var threads: Int?
         public var toolVersion = "dev"
 
         public init(modelPath: String, tasks: [TaskDefinition], modality: TaskDefinition.Modality, dataDirectory: String, outputDirectory: String) {
@@ -145,6 +147,10 @@ public final class EvaluationRun {
 
     /// Runs every task and writes results.json and table.md. Returns the results.
     public func run() throws -> EvaluationResults {
+        try BLASRuntime.withThreads(options.threads ?? BLASRuntime.threads) { try runTasks() }
+    }
+
+    private func runTasks() throws -> EvaluationResults {
         var results: [EvaluationResults.TaskResult] = []
         var skipped: [EvaluationResults.SkippedTask] = []
         for task in options.tasks {
@@ -166,7 +172,7 @@ public final class EvaluationRun {
             model: .init(path: options.modelPath, weightsSHA256: checkpointHash.split(separator: ",").map(String.init),
                          architecture: config.architecture, hiddenSize: config.hiddenSize, layers: config.numHiddenLayers),
             modality: options.modality.rawValue, pooling: options.pooling.rawValue, batchSize: options.batchSize,
-            limit: options.limit, threads: options.threads, seed: options.head == .finetune ? options.seeds.first ?? 0 : 0, dataDirectory: options.dataDirectory,
+            limit: options.limit, threads: BLASRuntime.threads, gemmInstructionSet: BLASRuntime.gemmInstructionSet, seed: options.head == .finetune ? options.seeds.first ?? 0 : 0, dataDirectory: options.dataDirectory,
             tokenizerSHA256: tokenizerHash, renderer: try renderer?.environment(), tasks: results, skipped: skipped)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -44,6 +44,8 @@ public final class PixelGPTModel: Sendable {
     public let config: PixelGPTConfig
     public let weights: PixelGPTWeights
     public let rotary: RotaryEmbedding
+    /// The matrices packed for the GEMM, once (PackedWeights).
+    let packed: PackedWeights
 
     public init(config: PixelGPTConfig, weights: PixelGPTWeights) throws {
         try config.validate()
@@ -53,6 +55,7 @@ public final class PixelGPTModel: Sendable {
         self.config = config
         self.weights = weights
         rotary = RotaryEmbedding(config: config)
+        packed = PackedWeights(weights, threads: KernelThreads.current)
     }
 
     var hiddenSize: Int { config.hiddenSize }
@@ -105,7 +108,7 @@ public final class PixelGPTModel: Sendable {
         let (cos, sin) = rotary.tables(positions: length, sequenceLength: length)
         let step = DecoderStep(batch: batch, newRows: length, offset: 0, keyMask: mask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
-        for layer in weights.layers {
+        for layer in packed.layers {
             var noCache: LayerCache?
             decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
             if options.hiddenStates { hiddenStates.append(x) }
@@ -117,11 +120,11 @@ public final class PixelGPTModel: Sendable {
         // 4. Heads on the positions of their modality: pixel head on the first P, token head on the last T.
         var tokenLogits: [Float]?, pixelLogits: [Float]?
         if options.lmHeads {
-            if let head = weights.tokenHead, inputs.textLength > 0 {
+            if let head = packed.tokenHead, inputs.textLength > 0 {
                 let text = gatherRows(last, batch: batch, length: length, range: inputs.patchCount..<length)
                 tokenLogits = KernelCalls.linear(text, rows: batch * inputs.textLength, head)
             }
-            if let head = weights.pixelHead, inputs.patchCount > 0 {
+            if let head = packed.pixelHead, inputs.patchCount > 0 {
                 let pixels = gatherRows(last, batch: batch, length: length, range: 0..<inputs.patchCount)
                 pixelLogits = KernelCalls.linear(pixels, rows: batch * inputs.patchCount, head)
             }
@@ -130,7 +133,7 @@ public final class PixelGPTModel: Sendable {
         // 5. Classification: score (no bias) at one position per row (SPEC 4). Applying it only there
         //    equals applying it everywhere and gathering.
         var pooledLogits: [Float]?, pooledIndex: [Int]?
-        if let score = weights.score {
+        if let score = packed.score {
             let index = Pooling.poolingIndex(inputs, padTokenId: padTokenId, rule: options.pooling)
             var pooled: [Float] = []
             pooled.reserveCapacity(batch * hiddenSize)
@@ -187,7 +190,7 @@ public final class PixelGPTModel: Sendable {
         let positions = (0..<rows).map { kept[$0 % keptCount] }
         let step = DecoderStep(batch: batch, newRows: keptCount, offset: 0, keyMask: keyMask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
-        for layer in weights.layers.prefix(layerCount) {
+        for layer in packed.layers.prefix(layerCount) {
             var noCache: LayerCache?
             decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
         }
@@ -257,7 +260,7 @@ public final class PixelGPTModel: Sendable {
                 }
             }
         }
-        let projected = KernelCalls.linear(columns, rows: batch * indices.count, w.projection, bias: w.projectionBias)
+        let projected = KernelCalls.linear(columns, rows: batch * indices.count, packed.patchProjection!)
         return KernelCalls.layerNorm(projected, weight: w.normWeight, bias: w.normBias, eps: Self.layerNormEps)
     }
 
@@ -360,14 +363,12 @@ public final class PixelGPTModel: Sendable {
     /// Pre-norm decoder layer (SPEC 3.6): r = x + Attn(RMSNorm₁(x)); out = r + MLP(RMSNorm₂(r)). Both
     /// residual adds happen inside the o_proj and down_proj GEMMs (beta = 1). Without a cache the step
     /// covers the whole sequence and attention reads this layer's keys and values in place.
-    func decoderLayer(_ w: PixelGPTWeights.DecoderLayer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache?,
+    func decoderLayer(_ layer: PackedWeights.Layer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache?,
                       workspace ws: inout LayerWorkspace) {
-        let rows = step.batch * step.newRows
+        let rows = step.batch * step.newRows, w = layer.tensors
         // Attention: projections over all rows at once, RoPE on q and k, GQA, causal + padding mask.
         KernelCalls.rmsNorm(into: &ws.normed, x, w.inputNorm, eps: rmsEps)
-        KernelCalls.linear(into: &ws.q, ws.normed, rows: rows, w.qProj, bias: w.qBias)
-        KernelCalls.linear(into: &ws.k, ws.normed, rows: rows, w.kProj, bias: w.kBias)
-        KernelCalls.linear(into: &ws.v, ws.normed, rows: rows, w.vProj, bias: w.vBias)
+        KernelCalls.linears(ws.normed, rows: rows, into: &ws.q, layer.q, &ws.k, layer.k, &ws.v, layer.v)
         KernelCalls.rotary(&ws.q, heads: heads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
         KernelCalls.rotary(&ws.k, heads: kvHeads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
         if cache != nil {
@@ -382,14 +383,13 @@ public final class PixelGPTModel: Sendable {
                                        heads: heads, kvHeads: kvHeads, headDim: headDim)
             KernelCalls.attention(into: &ws.attended, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
         }
-        KernelCalls.linear(into: &x, ws.attended, rows: rows, w.oProj, bias: w.oBias, accumulate: true)
+        KernelCalls.linear(into: &x, ws.attended, rows: rows, layer.o, accumulate: true)
 
         // MLP: down(silu(gate(h)) ⊙ up(h)), no biases.
         KernelCalls.rmsNorm(into: &ws.normed, x, w.postAttentionNorm, eps: rmsEps)
-        KernelCalls.linear(into: &ws.gate, ws.normed, rows: rows, w.gateProj)
-        KernelCalls.linear(into: &ws.up, ws.normed, rows: rows, w.upProj)
+        KernelCalls.linears(ws.normed, rows: rows, into: &ws.gate, layer.gate, &ws.up, layer.up)
         KernelCalls.swiGLU(gate: &ws.gate, up: ws.up)
-        KernelCalls.linear(into: &x, ws.gate, rows: rows, w.downProj, accumulate: true)
+        KernelCalls.linear(into: &x, ws.gate, rows: rows, layer.down, accumulate: true)
     }
 
     /// Rows `range` of every sequence of a [B, L, H] array, as [B, range.count, H].

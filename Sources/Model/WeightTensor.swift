@@ -4,6 +4,13 @@ public protocol Float32Storage: Sendable {
     var count: Int { get }
     /// Calls `body` with the values in place; they stay valid for the duration of the call only.
     func withFloat32<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R
+    /// Hands resident pages back to the kernel when the values live in a mapped file (they are read again
+    /// from the file if used later); nothing for memory the model owns.
+    func releaseResidentPages()
+}
+
+extension Float32Storage {
+    public func releaseResidentPages() {}
 }
 
 extension Array: Float32Storage where Element == Float {

@@ -43,12 +43,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Pixel only: real patches per row (the mask attends N+1, the end patch included); times the pooled evaluation path.")
     var realPatches: Int?
 
-    @Flag(help: "Print the measurements as JSON (schema pixelgpt.bench, version 2).")
+    @Flag(help: "Print the measurements as JSON (schema pixelgpt.bench, version 3).")
     var json = false
 
     struct Report: Encodable {
         let schema = "pixelgpt.bench"
-        let version = 2
+        let version = 3
         let model: String
         let modality: String
         let batch: Int
@@ -74,6 +74,8 @@ struct Bench: ParsableCommand {
         let weightMB: Double
         let activationMB: Double
         let openblasCore: String
+        /// The instruction set of the forward pass's own GEMM (the sgemm yardstick is OpenBLAS's).
+        let gemmInstructionSet: String
         /// Seconds per kernel in one extra, profiled forward pass; "other" is the rest (embeddings, copies).
         let kernelSeconds: [String: Double]
 
@@ -86,7 +88,7 @@ struct Bench: ParsableCommand {
             case sgemmGflopPerSecond = "sgemm_gflop_per_second", sgemmShapes = "sgemm_gflop_per_second_by_shape"
             case ratioToSGEMM = "ratio_to_sgemm", ratiosAll = "ratio_to_sgemm_all"
             case peakResidentMB = "peak_resident_mb", weightMB = "weight_mb", activationMB = "activation_mb"
-            case openblasCore = "openblas_core", kernelSeconds = "kernel_seconds"
+            case openblasCore = "openblas_core", kernelSeconds = "kernel_seconds", gemmInstructionSet = "gemm_instruction_set"
         }
     }
 
@@ -166,15 +168,15 @@ struct Bench: ParsableCommand {
                           sgemmGflopPerSecond: cost.productFlops / median(sgemmTimes) / 1e9, sgemmShapes: shapes,
                           ratioToSGEMM: median(ratios), ratiosAll: ratios,
                           peakResidentMB: Double(usage.ru_maxrss) / 1024, weightMB: weightBytes / 1_048_576,
-                          activationMB: cost.activationBytes / 1_048_576, openblasCore: BLASRuntime.coreName,
+                          activationMB: cost.activationBytes / 1_048_576, openblasCore: BLASRuntime.coreName, gemmInstructionSet: BLASRuntime.gemmInstructionSet,
                           kernelSeconds: kernelSeconds)
         }
         if json {
             try printJSON(report)
             return
         }
-        print(String(format: "%@, %@, batch %d x %d positions (%@ pass, %d run per row), %d threads (OpenBLAS %@)", report.model, report.modality,
-                     report.batch, report.sequenceLength, report.path, report.positionsRun, report.threads, report.openblasCore))
+        print(String(format: "%@, %@, batch %d x %d positions (%@ pass, %d run per row), %d threads (GEMM %@; yardstick OpenBLAS %@)", report.model, report.modality,
+                     report.batch, report.sequenceLength, report.path, report.positionsRun, report.threads, report.gemmInstructionSet, report.openblasCore))
         print(String(format: "open %.3f s; forward median %.3f s; %.0f tokens/s; %.1f GFLOP at %.1f GFLOP/s", report.openSeconds,
                      report.forwardSecondsMedian, report.tokensPerSecond, report.gflop, report.gflopPerSecond))
         print(String(format: "sgemm on the same shapes: %.1f GFLOP/s; forward / sgemm = %.2f (per pass: %@)", report.sgemmGflopPerSecond,

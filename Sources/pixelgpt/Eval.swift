@@ -43,6 +43,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Where results go.")
     var outputDir: String = "eval-results"
 
+    @Option(help: "Kernel threads for the forward passes (default: the cores available, or OPENBLAS_NUM_THREADS). Results do not depend on it.")
+    var threads: Int?
+
     @Option(help: "checkpoint (its own score head), probe (logistic/ridge regression on the train split) or finetune (AdamW-trained score, early stopping).")
     var head: EvaluationRun.HeadKind = .probe
 
@@ -126,6 +129,10 @@ struct Eval: ParsableCommand {
                                                 dataDirectory: data, outputDirectory: outputDir)
             options.limit = limit
             options.batchSize = batchSize
+            if let threads {
+                guard (1...1024).contains(threads) else { throw ValidationError("--threads \(threads): give 1 to 1024") }
+                BLASRuntime.setThreads(threads)
+            }
             options.head = head
             options.pooling = pooling
             options.resume = resume

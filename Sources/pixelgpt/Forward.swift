@@ -36,8 +36,15 @@ struct Forward: ParsableCommand {
     @Option(help: "Pooling for score: upstream (SPEC 4, batch-dependent in pair mode) or last-real-token.")
     var pooling: PoolingRule = .upstream
 
+    @Option(help: "Kernel threads (default: the cores available, or OPENBLAS_NUM_THREADS). Outputs do not depend on it.")
+    var threads: Int?
+
     func run() throws {
         try reportingErrors {
+            if let threads {
+                guard (1...1024).contains(threads) else { throw ValidationError("--threads \(threads): give 1 to 1024") }
+                BLASRuntime.setThreads(threads)
+            }
             let loadStart = Date()
             let loaded = try PixelGPTModel.load(path: model)
             log("loaded \(model) in \(String(format: "%.2f", Date().timeIntervalSince(loadStart))) s; \(loaded.memorySummary)")

@@ -11,7 +11,7 @@ extension NumericsStorage: ExpressibleByArgument {}
 struct Numerics: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record, check and diff activations layer by layer (numerics regression testing).",
-        subcommands: [RecordNumerics.self, CheckNumerics.self, DiffNumerics.self, MakeNumericsProbe.self]
+        subcommands: [RecordNumerics.self, CheckNumerics.self, DiffNumerics.self, InvarianceNumerics.self, MakeNumericsProbe.self]
     )
 }
 
@@ -71,7 +71,7 @@ struct RecordNumerics: ParsableCommand {
     @Option(help: "full (every activation), summary ([mean, rms, max-abs] and a 64-value random projection per row) or auto (summary only for a family of tensors over 2M values, e.g. Llama-vocabulary token logits).")
     var storage: NumericsStorage = .auto
 
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice); recorded in the metadata.")
+    @Option(help: "Kernel threads (default: the cores available, or OPENBLAS_NUM_THREADS); recorded in the metadata. Outputs do not depend on it.")
     var threads: Int?
 
     func run() throws {
@@ -80,7 +80,7 @@ struct RecordNumerics: ParsableCommand {
             let probe = try NumericsProbes.resolve(probe, model: model)
             let started = Date()
             let metadata = try NumericsRecorder.record(modelPath: model, probe: probe, storage: storage, toolVersion: PixelGPT.toolVersion, to: out)
-            log("recorded \(probe.groups.count) groups (\(probe.groups.map { $0.name.isEmpty ? "-" : $0.name }.joined(separator: ", "))) of \(probe.name), storage \(metadata["numerics.storage"] ?? "?"), \(metadata["numerics.blas_threads"] ?? "?") BLAS threads, in \(String(format: "%.2f", Date().timeIntervalSince(started))) s -> \(out)")
+            log("recorded \(probe.groups.count) groups (\(probe.groups.map { $0.name.isEmpty ? "-" : $0.name }.joined(separator: ", "))) of \(probe.name), storage \(metadata["numerics.storage"] ?? "?"), \(metadata["numerics.blas_threads"] ?? "?") threads, in \(String(format: "%.2f", Date().timeIntervalSince(started))) s -> \(out)")
         }
     }
 }
@@ -99,7 +99,7 @@ struct CheckNumerics: ParsableCommand {
 
     @OptionGroup var tolerance: ToleranceOptions
 
-    @Option(help: "OpenBLAS threads for the recomputation.")
+    @Option(help: "Kernel threads for the recomputation. Outputs do not depend on it.")
     var threads: Int?
 
     @Flag(help: "Print the report as JSON (schema pixelgpt.numerics) instead of the table.")
@@ -141,6 +141,70 @@ struct DiffNumerics: ParsableCommand {
     }
 }
 
+struct InvarianceNumerics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invariance",
+        abstract: "Check on this machine that outputs are bitwise identical across threads, batch sizes, batch positions and padding.",
+        discussion: """
+        Seeded text, pixel and pair rows (pair rows on one strip width: pair-mode text positions start at the \
+        strip width) run alone on one thread, then in batches of each size at two offsets (other places, \
+        other neighbours), right-padded to the batch's longest row and --extra-padding beyond it, on each \
+        thread count. Every per-row output (each hidden state, the last hidden state, token and pixel logits, \
+        pooled logits and index, the pooled path's state) must equal the reference bit for bit; text rows also \
+        check the causal prefix (a row cut to half its length against the first half of the full row). Exit \
+        status 0 only when everything is identical.
+        """
+    )
+
+    @Option(help: "Checkpoint directory (or weights file with an embedded config).")
+    var model: String
+
+    @Option(help: "Thread counts to compare, comma-separated.")
+    var threads: String = "1,2,4"
+
+    @Option(name: .customLong("batch-sizes"), help: "Batch sizes to compare, comma-separated.")
+    var batchSizes: String = "1,3,8"
+
+    @Option(name: .customLong("extra-padding"), help: "Padding positions beyond each batch's longest row in the padded pass.")
+    var extraPadding: Int = 24
+
+    @Flag(help: "Print the report as JSON (schema pixelgpt.invariance).")
+    var json = false
+
+    func run() throws {
+        let report = try reportingErrors { () throws -> InvarianceCheck.Report in
+            func counts(_ text: String, _ flag: String) throws -> [Int] {
+                let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 4096 }) else {
+                    throw ValidationError("\(flag) takes comma-separated whole numbers from 1 to 4096, got \"\(text)\"")
+                }
+                return values.map { $0! }
+            }
+            let threadCounts = try counts(threads, "--threads"), sizes = try counts(batchSizes, "--batch-sizes")
+            guard (0...4096).contains(extraPadding) else { throw ValidationError("--extra-padding must be in 0...4096") }
+            let loaded = try PixelGPTModel.load(path: model)
+            let rows = InvarianceCheck.syntheticRows(for: loaded.model)
+            let started = Date()
+            let report = try InvarianceCheck.run(model: loaded.model, rows: rows, threads: threadCounts, batchSizes: sizes, extraPadding: extraPadding)
+            log("checked \(rows.values.map(\.count).reduce(0, +)) rows in \(rows.count) modalities, threads \(threadCounts), batch sizes \(sizes), GEMM \(report.gemmInstructionSet), in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            return report
+        }
+        if json {
+            try printJSON(report)
+        } else {
+            var out = "modality  output                         comparisons  identical  max abs diff  first difference\n"
+            func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+            for f in report.findings {
+                out += pad(f.modality, 10) + pad(f.output, 31) + pad(String(f.comparisons), 13) + pad(f.identical ? "yes" : "NO", 11)
+                    + pad(f.identical ? "0" : String(format: "%.3e", Double(f.maxAbsDiff)), 14) + (f.firstDifference ?? "-") + "\n"
+            }
+            out += report.passed ? "IDENTICAL\n" : "DIFFERS\n"
+            print(out, terminator: "")
+        }
+        if !report.passed { throw ExitCode.failure }
+    }
+}
+
 enum NumericsOutput {
     static func emit(_ report: NumericsReport, json: Bool) throws {
         if json {
@@ -165,7 +229,7 @@ enum NumericsOutput {
         var out = "\(r.mode) \(r.a) against \(r.b); tolerance \(r.tolerance) (atol \(format(r.atol)), rtol \(format(r.rtol)))\n"
         let env = r.environmentB
         if !env.isEmpty {
-            out += "reference: tool \(env["numerics.tool_version"] ?? "?") \(env["numerics.build"] ?? ""), \(env["numerics.weight_dtype"] ?? "?") weights, \(env["numerics.blas_threads"] ?? "?") BLAS threads, \(env["numerics.openblas_core"] ?? "?"), \(env["numerics.cpu"] ?? "?")\n"
+            out += "reference: tool \(env["numerics.tool_version"] ?? "?") \(env["numerics.build"] ?? ""), \(env["numerics.weight_dtype"] ?? "?") weights, \(env["numerics.blas_threads"] ?? "?") threads, GEMM \(env["numerics.gemm_isa"] ?? "OpenBLAS " + (env["numerics.openblas_core"] ?? "?")), \(env["numerics.cpu"] ?? "?")\n"
         }
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         let width = max(18, (r.stages.map(\.stage.count).max() ?? 0) + 2)

@@ -149,3 +149,40 @@ import Testing
         #expect(logitsA == logitsB)
     }
 }
+
+/// Batch- and thread-invariance end to end (docs/numerics.md): the samples (logits per row) and the metrics
+/// of an evaluation are bitwise identical for --batch-size 1, 8 and 32 and for 1 and 2 threads, in text
+/// and pixel modality; results.json records the thread count that ran.
+@Suite(.serialized) struct EvaluationInvarianceTests {
+    func runs(_ modality: TaskDefinition.Modality) throws {
+        let dir = try TemporaryDirectory()
+        let model = try EvaluationRunTests.checkpoint(in: dir)
+        var reference: [String: Data]?
+        for (batchSize, threads) in [(8, 1), (1, 2), (32, 2), (8, 2), (32, 1)] {
+            let output = dir.file("out-\(batchSize)-\(threads)")
+            var options = try EvaluationRunTests.options(model, tasks: "rte,sst2,xnli_fr", modality: modality, output: output)
+            options.batchSize = batchSize
+            options.threads = threads
+            let results = try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run()
+            #expect(results.threads == threads && results.gemmInstructionSet == BLASRuntime.gemmInstructionSet)
+            var files: [String: Data] = [:]
+            for task in results.tasks {
+                files[task.task] = try Data(contentsOf: URL(fileURLWithPath: output + "/samples_\(task.task).jsonl"))
+                files[task.task + " metrics"] = try JSONEncoder().encode(task.metrics)
+            }
+            #expect(files.count == 6)
+            if let reference {
+                for (name, data) in reference {
+                    #expect(files[name] == data, "\(modality.rawValue) \(name): batch \(batchSize), \(threads) threads differs from batch 8, 1 thread")
+                }
+            } else {
+                reference = files
+            }
+        }
+    }
+
+    @Test func pixelSamplesDoNotDependOnBatchSizeOrThreads() throws { try runs(.pixel) }
+
+    @Test(.enabled(if: EvaluationRunTests.tokenizer != nil, "needs the Llama tokenizer from PIXELGPT_DATA"))
+    func textSamplesDoNotDependOnBatchSizeOrThreads() throws { try runs(.text) }
+}

@@ -1,4 +1,6 @@
+import Checkpoints
 import Foundation
+import Model
 import SafeTensors
 import Testing
 import TestSupport
@@ -34,6 +36,38 @@ import TestSupport
             } else {
                 #expect(relativeError(mine.floats, reference.floats) < 1e-4, "\(name)")
             }
+        }
+    }
+
+    /// The same file with OPENBLAS_NUM_THREADS 1 and 2 and --threads 4 gives the same bytes, and a row
+    /// of the batch run alone (cut to its own length) gives bit for bit the outputs it had in the batch.
+    @Test func outputsDoNotDependOnThreadsOrBatch() throws {
+        let fixture = try #require(try GoldenFixtures.manifest().first { $0.checkpoint == "gqa_causal" && $0.case == "text_right_b3" })
+        let directory = try TemporaryDirectory()
+        func forward(_ inputs: String, _ out: String, environment: [String] = [], threads: [String] = []) throws -> Data {
+            let arguments = environment + [Self.executable.path, "forward", "--model", fixture.directory, "--inputs", inputs, "--out", out, "--hidden-states"] + threads
+            let result = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try Data(contentsOf: URL(fileURLWithPath: out))
+        }
+        let one = try forward(fixture.inputsPath, directory.file("1.safetensors"), environment: ["OPENBLAS_NUM_THREADS=1"])
+        #expect(try forward(fixture.inputsPath, directory.file("2.safetensors"), environment: ["OPENBLAS_NUM_THREADS=2"]) == one)
+        #expect(try forward(fixture.inputsPath, directory.file("4.safetensors"), threads: ["--threads", "4"]) == one)
+
+        // Row 1 alone, without its padding.
+        let batch = try ForwardContract.readInputs(path: fixture.inputsPath)
+        let t = batch.textLength, row = 1
+        let length = Int(batch.textMask[(row * t)..<((row + 1) * t)].reduce(0, +))
+        let alone = try ForwardInputs(inputIds: InputArray(shape: [1, length], values: Array(batch.inputIds[(row * t)..<(row * t + length)])))
+        let aloneInputs = directory.file("row.inputs.safetensors")
+        try SafeTensorsWriter.write(NumericsProbe.inputRecords(.init(name: "", inputs: alone)), metadata: ["format": "pt"], to: aloneInputs)
+        _ = try forward(aloneInputs, directory.file("row.safetensors"), environment: ["OPENBLAS_NUM_THREADS=2"])
+        let inBatch = try readTensors(directory.file("1.safetensors")), single = try readTensors(directory.file("row.safetensors"))
+        for name in single.keys where name.hasPrefix("hidden_states.") || name == "last_hidden_state" || name == "token_logits" {
+            let a = try #require(single[name]), b = try #require(inBatch[name])
+            let width = a.shape.last!
+            let rows = Array(b.floats[(row * t * width)..<((row * t + length) * width)])
+            #expect(a.floats.count == rows.count && zip(a.floats, rows).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(name)")
         }
     }
 

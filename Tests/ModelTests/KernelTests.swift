@@ -183,7 +183,7 @@ import Testing
         var fast = [Float](repeating: .nan, count: rows * width), reference = fast
         x.withUnsafeBufferPointer { xs in
             weight.withUnsafeBufferPointer { ws in
-                fast.withUnsafeMutableBufferPointer { Kernels.rmsNorm($0, xs, weight: ws, rows: rows, width: width, eps: 1e-5) }
+                fast.withUnsafeMutableBufferPointer { Kernels.rmsNorm($0, xs, weight: ws, rows: rows, width: width, eps: 1e-5, threads: 2) }
                 reference.withUnsafeMutableBufferPointer { Kernels.rmsNormReference($0, xs, weight: ws, rows: rows, width: width, eps: 1e-5) }
             }
         }
@@ -194,7 +194,7 @@ import Testing
         var gated = [Float](repeating: .nan, count: count), gatedReference = gated
         gate.withUnsafeBufferPointer { g in
             up.withUnsafeBufferPointer { u in
-                gated.withUnsafeMutableBufferPointer { Kernels.swiGLU($0, gate: g, up: u) }
+                gated.withUnsafeMutableBufferPointer { Kernels.swiGLU($0, gate: g, up: u, threads: 2) }
                 gatedReference.withUnsafeMutableBufferPointer { Kernels.swiGLUReference($0, gate: g, up: u) }
             }
         }
@@ -243,9 +243,6 @@ import Testing
     /// padding, left padding (leading queries with no visible key) and holes, on both thread counts.
     @Test(arguments: [1, 2])
     func blockwiseAttention(threads: Int) {
-        let saved = BLASRuntime.threads
-        BLASRuntime.setThreads(threads)
-        defer { BLASRuntime.setThreads(saved) }
         var random = TestRandom(state: UInt64(50 + threads))
         let batch = 3, length = 150, heads = 4, kvHeads = 2, d = 16
         var mask = [Float](repeating: 1, count: batch * length)
@@ -255,7 +252,7 @@ import Testing
         let q = random.array(batch * length * heads * d, scale: 2)
         let k = random.array(batch * length * kvHeads * d, scale: 2), v = random.array(batch * length * kvHeads * d)
         let shape = AttentionShape(batch: batch, queryLength: length, keyLength: length, heads: heads, kvHeads: kvHeads, headDim: d)
-        expectClose(run(q, k, v, mask, shape, reference: false), run(q, k, v, mask, shape, reference: true), "attention L=150, \(threads) threads")
+        expectClose(run(q, k, v, mask, shape, reference: false, threads: threads), run(q, k, v, mask, shape, reference: true), "attention L=150, \(threads) threads")
     }
 
     /// GQA is repeat-interleave: with 4 query heads on 2 KV heads, head 1 reads KV head 0 (not 1).
@@ -264,7 +261,7 @@ import Testing
         #expect((0..<16).map(shape.kvHead(ofQueryHead:)) == (0..<16).map { $0 / 2 })
     }
 
-    func run(_ q: [Float], _ k: [Float], _ v: [Float], _ mask: [Float], _ shape: AttentionShape, reference: Bool) -> [Float] {
+    func run(_ q: [Float], _ k: [Float], _ v: [Float], _ mask: [Float], _ shape: AttentionShape, reference: Bool, threads: Int = 1) -> [Float] {
         var out = [Float](repeating: .nan, count: shape.batch * shape.queryLength * shape.heads * shape.headDim)
         q.withUnsafeBufferPointer { qs in
             k.withUnsafeBufferPointer { ks in
@@ -274,7 +271,7 @@ import Testing
                             if reference {
                                 Kernels.attentionReference(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape)
                             } else {
-                                Kernels.attention(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape)
+                                Kernels.attention(o, q: qs, k: ks, v: vs, keyMask: m, shape: shape, threads: threads)
                             }
                         }
                     }

@@ -95,12 +95,36 @@ import Testing
         let result = try CommandLineTests.run(["bench", "--preset", "tiny", "--batch", "1", "--seq", "16", "--repeats", "1", "--threads", "1", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(json["schema"] as? String == "pixelgpt.bench")
+        #expect(json["schema"] as? String == "pixelgpt.bench" && json["version"] as? Int == 3)
+        #expect(["avx512", "avx2", "scalar"].contains(json["gemm_instruction_set"] as? String ?? ""))
         #expect((json["gflop_per_second"] as? Double ?? 0) > 0 && (json["sgemm_gflop_per_second"] as? Double ?? 0) > 0)
         #expect(json["sequence_length"] as? Int == 16)
         let kernels = try #require(json["kernel_seconds"] as? [String: Double])
         #expect(Set(kernels.keys).isSuperset(of: ["linear", "attention", "rmsNorm", "rotary", "swiGLU", "other"]))
         let bad = try CommandLineTests.run(["bench", "--batch", "0"])
         #expect(bad.status != 0 && bad.stderr.split(separator: "\n").count == 1)
+    }
+}
+
+@Suite struct InvarianceCommandTests {
+    /// `pixelgpt numerics invariance` on a tiny checkpoint: every output identical (exit 0), the JSON report
+    /// names what it compared; bad lists are one-line errors.
+    @Test func reportsEveryOutputIdentical() throws {
+        let dir = try TemporaryDirectory()
+        let model = dir.file("tiny")
+        #expect(try CommandLineTests.run(["init", "--preset", "tiny", "--num-labels", "2", model]).status == 0)
+        let result = try CommandLineTests.run(["numerics", "invariance", "--model", model, "--threads", "1,2", "--batch-sizes", "1,3", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["schema"] as? String == "pixelgpt.invariance" && json["passed"] as? Bool == true)
+        #expect(json["threads"] as? [Int] == [1, 2] && json["batch_sizes"] as? [Int] == [1, 3])
+        let findings = try #require(json["findings"] as? [[String: Any]])
+        let outputs = Set(findings.map { "\($0["modality"] as? String ?? "") \($0["output"] as? String ?? "")" })
+        #expect(outputs.isSuperset(of: ["text pooled_logits", "pixel last_hidden_state", "pair hidden_states.2", "text causal prefix (hidden states)"]))
+        #expect(findings.allSatisfy { $0["identical"] as? Bool == true && ($0["comparisons"] as? Int ?? 0) > 0 })
+        for bad in [["--threads", "0"], ["--batch-sizes", "2,x"]] {
+            let refused = try CommandLineTests.run(["numerics", "invariance", "--model", model] + bad)
+            #expect(refused.status != 0 && refused.stderr.split(separator: "\n").count == 1, "\(bad): \(refused.stderr)")
+        }
     }
 }

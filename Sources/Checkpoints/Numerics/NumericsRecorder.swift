@@ -165,6 +165,7 @@ public enum NumericsEnvironment {
             "numerics.config_sha256": try configHash(c),
             "numerics.config": configSummary(c),
             "numerics.blas_threads": String(BLASRuntime.threads),
+            "numerics.gemm_isa": BLASRuntime.gemmInstructionSet,
             "numerics.openblas_config": BLASRuntime.configuration.trimmingCharacters(in: .whitespaces),
             "numerics.openblas_core": BLASRuntime.coreName,
             "numerics.cpu": cpuModel(),

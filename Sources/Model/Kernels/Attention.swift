@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// The geometry of one attention call. Queries of batch row b are rows b·queryLength ..< (b+1)·queryLength
@@ -32,24 +31,25 @@ public struct AttentionShape: Sendable, Equatable {
 }
 
 extension Kernels {
-    /// Queries per block of the block-wise attention: each block meets only the keys up to its last query's
-    /// position, so about (1 + 1/blocks)/2 of the causal square is computed and no [L, L] matrix exists.
-    static let attentionQueryBlock = 64
+    /// Queries per block: each block's scores are one GEMM over the keys up to its last query, so about
+    /// (1 + 1/blocks)/2 of the causal square is computed and no [L, L] matrix exists.
+    static let attentionQueryBlock = 48
 
     /// Causal self-attention with the padding mask (SPEC 3.5, 3.6.5-6). Key j is visible to a query at
-    /// position p when j ≤ p and keyMask[b, j] == 1. Scores are q·kᵀ/√d (the 1/√d in the GEMM's alpha: for
-    /// d = 64 a power of two, so bit-identical to dividing after), softmax in fp32.
+    /// position p when j ≤ p and keyMask[b, j] == 1. Scores are q·kᵀ/√d, softmax in fp32.
     ///
-    /// Work is split by (batch row, KV head): the query heads sharing a KV head (GQA, SPEC 3.6.5) are
-    /// stacked into one GEMM per block of queries, blocks of `attentionQueryBlock` queries read only keys
-    /// up to the block's end and the row's last unmasked key (every later key has weight exactly 0:
-    /// exp(min − max) underflows, SPEC 3.8), and the (row, KV head) pieces run on Swift threads with
-    /// single-threaded GEMMs. A query with no visible key (a leading left-padding position) gets what the
-    /// eager upstream computes with its additive finfo.min mask: all scores equal, so uniform weights over
-    /// all keys, the mean of v.
+    /// Invariant by construction: a query's output is computed from its own visible keys only, numbered
+    /// among themselves (masked keys are dropped, not weighted by 0), so it does not move with the padding,
+    /// the batch, the positions another row keeps, the query block or the thread count. Each score is one
+    /// GEMM chain over d, the softmax reduces a row's visible scores in one fixed order, and each output
+    /// element is one GEMM chain over the visible keys in order (a block's shorter rows carry exact zeros
+    /// past their own keys, which leave the chain unchanged). Work is split by (batch row, KV head); the
+    /// query heads sharing a KV head (GQA, SPEC 3.6.5) are stacked into one GEMM per block. A query with no
+    /// visible key (a leading left-padding position) gets what the eager upstream computes with its
+    /// additive finfo.min mask: uniform weights over all keys, the mean of v.
     public static func attention(
         _ out: UnsafeMutableBufferPointer<Float>, q: UnsafeBufferPointer<Float>, k: UnsafeBufferPointer<Float>,
-        v: UnsafeBufferPointer<Float>, keyMask: UnsafeBufferPointer<Float>, shape s: AttentionShape
+        v: UnsafeBufferPointer<Float>, keyMask: UnsafeBufferPointer<Float>, shape s: AttentionShape, threads: Int = 1
     ) {
         let d = s.headDim, qWidth = s.heads * d, kvWidth = s.kvHeads * d, group = s.heads / s.kvHeads
         precondition(s.heads % s.kvHeads == 0 && q.count >= s.batch * s.queryLength * qWidth && out.count >= s.batch * s.queryLength * qWidth)
@@ -57,67 +57,88 @@ extension Kernels {
         precondition(s.keyLength <= s.keyCapacity && s.queryOffset + s.queryLength <= s.keyLength)
         guard s.batch > 0, s.queryLength > 0, d > 0 else { return }
         let block = min(attentionQueryBlock, s.queryLength), stacked = group * block
-        let alpha = 1 / Float(d).squareRoot()
-        KernelThreads.parallelRanges(s.batch * s.kvHeads) { tasks in
-            // Per-worker scratch: stacked queries, their scores against at most keyLength keys, outputs,
-            // and the row's additive mask (0 or −∞).
+        // Scores are (q·k)/√d as upstream divides them. When √d is a power of two (d = 16, 64, 256) scaling the
+        // query first gives the same bits (a power-of-two scale commutes with every rounding of the chain) and
+        // saves a pass over the scores.
+        let scale = Float(d).squareRoot()
+        let queryScale: Float? = scale.significandBitPattern == 0 ? 1 / scale : nil
+        KernelThreads.parallelRanges(s.batch * s.kvHeads, threads: threads) { tasks in
+            // Per-worker scratch: the row's visible keys and values gathered, stacked queries, their scores,
+            // outputs, each query's visible-key count, zeros for the softmax's additive mask.
+            var visibleKeys = [Int](), counts = [Int](repeating: 0, count: block)
+            // Values are gathered k-major with rows padded to whole GEMM panels (zeros), which the direct GEMM
+            // reads in place.
+            let isa = GEMMInstructionSet.current, valueStride = (d + isa.panelWidth - 1) / isa.panelWidth * isa.panelWidth
+            var keys = [Float](repeating: 0, count: max(1, s.keyLength * d))
+            var values = [Float](repeating: 0, count: max(1, s.keyLength * valueStride))
             var packedQueries = [Float](repeating: 0, count: stacked * d)
             var scores = [Float](repeating: 0, count: stacked * max(1, s.keyLength))
             var packedOutputs = [Float](repeating: 0, count: stacked * d)
-            var additive = [Float](repeating: 0, count: max(1, s.keyLength))
+            let zeros = [Float](repeating: 0, count: max(1, s.keyLength))
             var meanValue = [Float](repeating: 0, count: d)
+            keys.withUnsafeMutableBufferPointer { kp in
+            values.withUnsafeMutableBufferPointer { vp in
             packedQueries.withUnsafeMutableBufferPointer { qp in
             scores.withUnsafeMutableBufferPointer { sp in
             packedOutputs.withUnsafeMutableBufferPointer { op in
-            additive.withUnsafeMutableBufferPointer { ap in
+            zeros.withUnsafeBufferPointer { zp in
             meanValue.withUnsafeMutableBufferPointer { mean in
-                var previousRow = -1, lastKey = -1
+                var previousRow = -1
                 for task in tasks {
                     let b = task / s.kvHeads, g = task % s.kvHeads
                     if b != previousRow {
                         previousRow = b
-                        lastKey = -1
-                        for j in 0..<s.keyLength {
-                            let visible = keyMask[b * s.keyLength + j] == 1
-                            ap[j] = visible ? 0 : -.infinity
-                            if visible { lastKey = j }
-                        }
+                        visibleKeys = (0..<s.keyLength).filter { keyMask[b * s.keyLength + $0] == 1 }
                     }
                     let kBase = k.baseAddress! + (b * s.keyCapacity) * kvWidth + g * d
                     let vBase = v.baseAddress! + (b * s.keyCapacity) * kvWidth + g * d
+                    for (t, j) in visibleKeys.enumerated() {
+                        (kp.baseAddress! + t * d).update(from: kBase + j * kvWidth, count: d)
+                        (vp.baseAddress! + t * valueStride).update(from: vBase + j * kvWidth, count: d)
+                    }
+                    let nv = visibleKeys.count
+                    let packedKeys = PackedMatrix(UnsafeBufferPointer(kp), rows: nv, columns: d, instructionSet: isa)
                     var meanReady = false
-                    var start = 0
+                    var seen = 0, start = 0
                     while start < s.queryLength {
                         let n = min(block, s.queryLength - start), rows = group * n
-                        let keys = min(s.queryOffset + start + n - 1, lastKey) + 1
+                        for i in 0..<n {
+                            let position = s.queryOffset + start + i
+                            while seen < nv && visibleKeys[seen] <= position { seen += 1 }
+                            counts[i] = seen
+                        }
+                        let keyCount = counts[n - 1]
                         // Stack the group's heads: packed row hh·n + i is query start + i of head g·group + hh.
                         for hh in 0..<group {
                             for i in 0..<n {
                                 let source = q.baseAddress! + (b * s.queryLength + start + i) * qWidth + (g * group + hh) * d
-                                (qp.baseAddress! + (hh * n + i) * d).update(from: source, count: d)
+                                let target = qp.baseAddress! + (hh * n + i) * d
+                                if let queryScale {
+                                    for m in 0..<d { target[m] = source[m] * queryScale }
+                                } else {
+                                    target.update(from: source, count: d)
+                                }
                             }
                         }
-                        var fullyMasked = [Int]()
-                        if keys > 0 {
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d),
-                                        alpha, qp.baseAddress, Int32(d), kBase, Int32(kvWidth), 0, sp.baseAddress, Int32(keys))
-                            for row in 0..<rows {
-                                let visible = min(s.queryOffset + start + row % n, lastKey) + 1
-                                let ok = maskedSoftmax(sp.baseAddress! + row * keys, visible: visible, total: keys, additive: ap.baseAddress!)
-                                if !ok { fullyMasked.append(row) }
+                        if keyCount > 0 {
+                            gemm(sp.baseAddress!, leading: keyCount, qp.baseAddress!, leading: d, packedKeys, rows: rows, n: keyCount)
+                            for row in 0..<rows where counts[row % n] > 0 {
+                                let scoresRow = sp.baseAddress! + row * keyCount, visible = counts[row % n]
+                                if queryScale == nil { for j in 0..<visible { scoresRow[j] /= scale } }
+                                _ = maskedSoftmax(scoresRow, visible: visible, total: keyCount, additive: zp.baseAddress!)
                             }
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys),
-                                        1, sp.baseAddress, Int32(keys), vBase, Int32(kvWidth), 0, op.baseAddress, Int32(d))
-                        } else {
-                            fullyMasked = Array(0..<rows)
+                            gemm(op.baseAddress!, leading: d, sp.baseAddress!, leading: keyCount, kMajor: UnsafePointer(vp.baseAddress!),
+                                 leading: valueStride, rows: rows, n: d, k: keyCount, instructionSet: isa)
                         }
-                        if !fullyMasked.isEmpty && !meanReady {
-                            mean.update(repeating: 0)
-                            for j in 0..<s.keyLength { for m in 0..<d { mean[m] += vBase[j * kvWidth + m] } }
-                            for m in 0..<d { mean[m] /= Float(s.keyLength) }
-                            meanReady = true
+                        for row in 0..<rows where counts[row % n] == 0 {
+                            if !meanReady {
+                                mean.update(repeating: 0)
+                                for j in 0..<s.keyLength { for m in 0..<d { mean[m] += vBase[j * kvWidth + m] } }
+                                for m in 0..<d { mean[m] /= Float(s.keyLength) }
+                                meanReady = true
+                            }
+                            (op.baseAddress! + row * d).update(from: mean.baseAddress!, count: d)
                         }
-                        for row in fullyMasked { (op.baseAddress! + row * d).update(from: mean.baseAddress!, count: d) }
                         for hh in 0..<group {
                             for i in 0..<n {
                                 let target = out.baseAddress! + (b * s.queryLength + start + i) * qWidth + (g * group + hh) * d
@@ -127,7 +148,7 @@ extension Kernels {
                         start += n
                     }
                 }
-            }}}}}
+            }}}}}}}
         }
     }
 

@@ -1,22 +1,11 @@
 /// Array front-ends of the kernels for the forward pass: each allocates its output and hands the kernel
 /// buffers, so that the model code stays free of pointers.
 enum KernelCalls {
-    /// y = x·Wᵀ (+ b) over `rows` rows; W is [out, in] (or any shape whose trailing dims flatten to `in`).
-    static func linear(_ x: [Float], rows: Int, _ w: WeightTensor, bias: WeightTensor? = nil) -> [Float] {
-        KernelProfile.measure("linear") {
-            let outFeatures = w.shape[0], inFeatures = w.elementCount / max(outFeatures, 1)
-            return [Float](unsafeUninitializedCapacity: rows * outFeatures) { out, initialized in
-                x.withUnsafeBufferPointer { xs in
-                    w.withFloat32 { ws in
-                        if let bias {
-                            bias.withFloat32 { Kernels.linear(out, xs, ws, bias: $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures) }
-                        } else {
-                            Kernels.linear(out, xs, ws, bias: nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-                        }
-                    }
-                }
-                initialized = rows * outFeatures
-            }
+    /// y = x·Wᵀ (+ b) over `rows` rows; W packed [out, in] with its bias.
+    static func linear(_ x: [Float], rows: Int, _ w: PackedMatrix) -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * w.rows) { out, initialized in
+            initialized = rows * w.rows
+            linears(x, rows: rows, [Kernels.LinearOutput(out, w)])
         }
     }
 
@@ -25,7 +14,7 @@ enum KernelCalls {
             let width = w.elementCount, rows = x.count / width
             return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
                 x.withUnsafeBufferPointer { xs in
-                    w.withFloat32 { Kernels.rmsNorm(out, xs, weight: $0, rows: rows, width: width, eps: eps) }
+                    w.withFloat32 { Kernels.rmsNorm(out, xs, weight: $0, rows: rows, width: width, eps: eps, threads: KernelThreads.current) }
                 }
                 initialized = x.count
             }
@@ -63,7 +52,7 @@ enum KernelCalls {
     static func swiGLU(gate: inout [Float], up: [Float]) {
         KernelProfile.measure("swiGLU") {
             gate.withUnsafeMutableBufferPointer { g in
-                up.withUnsafeBufferPointer { u in Kernels.swiGLU(g, gate: UnsafeBufferPointer(g), up: u) }
+                up.withUnsafeBufferPointer { u in Kernels.swiGLU(g, gate: UnsafeBufferPointer(g), up: u, threads: KernelThreads.current) }
             }
         }
     }
@@ -78,21 +67,33 @@ enum KernelCalls {
     // MARK: - Into preallocated outputs (the forward pass's workspace: no allocation or page faults per layer)
 
     /// out[0 ..< rows·out] = x·Wᵀ (+ b), or `+=` with `accumulate` (the residual add folded into the GEMM).
-    static func linear(into out: inout [Float], _ x: [Float], rows: Int, _ w: WeightTensor, bias: WeightTensor? = nil, accumulate: Bool = false) {
-        KernelProfile.measure("linear") {
-            let outFeatures = w.shape[0], inFeatures = w.elementCount / max(outFeatures, 1)
-            precondition(out.count >= rows * outFeatures && x.count >= rows * inFeatures)
-            x.withUnsafeBufferPointer { xs in
-                out.withUnsafeMutableBufferPointer { o in
-                    w.withFloat32 { ws in
-                        if let bias {
-                            bias.withFloat32 { Kernels.linear(o, xs, ws, bias: $0, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, accumulate: accumulate) }
-                        } else {
-                            Kernels.linear(o, xs, ws, bias: nil, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, accumulate: accumulate)
-                        }
-                    }
+    static func linear(into out: inout [Float], _ x: [Float], rows: Int, _ w: PackedMatrix, accumulate: Bool = false) {
+        precondition(out.count >= rows * w.rows)
+        out.withUnsafeMutableBufferPointer { linears(x, rows: rows, [Kernels.LinearOutput($0, w, accumulate: accumulate)]) }
+    }
+
+    /// a = x·Waᵀ, b = x·Wbᵀ (and c = x·Wcᵀ): the projections that read one normed input, which the GEMM packs once.
+    static func linears(_ x: [Float], rows: Int, into a: inout [Float], _ wa: PackedMatrix, _ b: inout [Float], _ wb: PackedMatrix,
+                        _ c: inout [Float], _ wc: PackedMatrix) {
+        a.withUnsafeMutableBufferPointer { a in
+            b.withUnsafeMutableBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    linears(x, rows: rows, [Kernels.LinearOutput(a, wa), Kernels.LinearOutput(b, wb), Kernels.LinearOutput(c, wc)])
                 }
             }
+        }
+    }
+
+    static func linears(_ x: [Float], rows: Int, into a: inout [Float], _ wa: PackedMatrix, _ b: inout [Float], _ wb: PackedMatrix) {
+        a.withUnsafeMutableBufferPointer { a in
+            b.withUnsafeMutableBufferPointer { b in linears(x, rows: rows, [Kernels.LinearOutput(a, wa), Kernels.LinearOutput(b, wb)]) }
+        }
+    }
+
+    private static func linears(_ x: [Float], rows: Int, _ outputs: [Kernels.LinearOutput]) {
+        KernelProfile.measure("linear") {
+            for o in outputs { precondition(o.out.count >= rows * o.weight.rows && x.count >= rows * o.weight.columns) }
+            x.withUnsafeBufferPointer { Kernels.linears($0, rows: rows, outputs, threads: KernelThreads.current) }
         }
     }
 
@@ -102,7 +103,7 @@ enum KernelCalls {
             precondition(out.count >= x.count)
             x.withUnsafeBufferPointer { xs in
                 out.withUnsafeMutableBufferPointer { o in
-                    w.withFloat32 { Kernels.rmsNorm(o, xs, weight: $0, rows: rows, width: width, eps: eps) }
+                    w.withFloat32 { Kernels.rmsNorm(o, xs, weight: $0, rows: rows, width: width, eps: eps, threads: KernelThreads.current) }
                 }
             }
         }
@@ -114,7 +115,7 @@ enum KernelCalls {
                 k.withUnsafeBufferPointer { ks in
                     v.withUnsafeBufferPointer { vs in
                         keyMask.withUnsafeBufferPointer { m in
-                            out.withUnsafeMutableBufferPointer { Kernels.attention($0, q: qs, k: ks, v: vs, keyMask: m, shape: shape) }
+                            out.withUnsafeMutableBufferPointer { Kernels.attention($0, q: qs, k: ks, v: vs, keyMask: m, shape: shape, threads: KernelThreads.current) }
                         }
                     }
                 }

@@ -1,48 +1,45 @@
-import COpenBLAS
 import Dispatch
 import Foundation
 
-/// One level of parallelism at a time (DESIGN: Kernels). Large GEMMs use OpenBLAS's own threads; kernels
-/// made of many small independent pieces (attention per row and KV head, elementwise passes over many
-/// rows) split them over Swift threads instead, with OpenBLAS held to one thread meanwhile so that the
-/// two never stack. One number (`BLASRuntime.setThreads`) governs both levels.
+/// How many threads the kernels of a forward pass may use: one value, fixed for the pass, never switched
+/// inside it. A process default (`BLASRuntime.setThreads`, the command line's `--threads`) that a caller
+/// can override for its own work with `KernelThreads.$override.withValue(n) { ... }`. The count changes
+/// only the speed: every kernel splits its work so that no output element's arithmetic depends on the
+/// split (docs/numerics.md), which the invariance tests check for 1, 2 and 4 threads.
 enum KernelThreads {
-    /// The configured count and how many Swift-parallel regions are running (they may nest or overlap when
-    /// callers run kernels from their own threads); OpenBLAS goes back to `configured` when the last ends.
-    private final class State: @unchecked Sendable {
-        // @unchecked: every field is touched only under `lock`.
+    private final class Default: @unchecked Sendable {
+        // @unchecked: `count` is only touched under `lock`.
         let lock = NSLock()
-        var configured = Int(openblas_get_num_threads())
-        var activeRegions = 0
+        var count = KernelThreads.initialCount()
     }
-    private static let state = State()
+    private static let processDefault = Default()
 
-    static var configured: Int { state.lock.withLock { state.configured } }
+    /// Bound by a caller for the work it runs (tests run passes with different counts side by side).
+    @TaskLocal static var override: Int?
 
-    static func configure(_ count: Int) {
-        state.lock.withLock {
-            state.configured = count
-            if state.activeRegions == 0 { openblas_set_num_threads(Int32(count)) }
+    /// The count in force for the current task.
+    static var current: Int { override ?? processDefault.lock.withLock { processDefault.count } }
+
+    static func setDefault(_ count: Int) { processDefault.lock.withLock { processDefault.count = max(1, count) } }
+
+    /// The cores this process may use, or OPENBLAS_NUM_THREADS / OMP_NUM_THREADS when set (so existing
+    /// scripts that pin OpenBLAS keep pinning the whole forward pass).
+    private static func initialCount() -> Int {
+        let environment = ProcessInfo.processInfo.environment
+        for name in ["PIXELGPT_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"] {
+            if let value = environment[name].flatMap({ Int($0) }), value > 0 { return value }
         }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Runs `body(range)` over `0 ..< items` split into at most `configured` contiguous ranges of at least
-    /// `minimumPerWorker` items, concurrently; BLAS calls inside run single-threaded. Small jobs run inline.
-    static func parallelRanges(_ items: Int, minimumPerWorker: Int = 1, _ body: (Range<Int>) -> Void) {
-        let workers = min(configured, max(1, items / max(1, minimumPerWorker)))
+    /// Runs `body(range)` over `0 ..< items` split into at most `threads` contiguous ranges of at least
+    /// `minimumPerWorker` items, concurrently. Small jobs run inline. The kernels that use it compute each
+    /// item independently of the others, so the split never changes a result.
+    static func parallelRanges(_ items: Int, threads: Int, minimumPerWorker: Int = 1, _ body: (Range<Int>) -> Void) {
+        let workers = min(threads, max(1, items / max(1, minimumPerWorker)))
         guard workers > 1 else {
             if items > 0 { body(0..<items) }
             return
-        }
-        state.lock.withLock {
-            if state.activeRegions == 0 { openblas_set_num_threads(1) }
-            state.activeRegions += 1
-        }
-        defer {
-            state.lock.withLock {
-                state.activeRegions -= 1
-                if state.activeRegions == 0 { openblas_set_num_threads(Int32(state.configured)) }
-            }
         }
         withoutActuallyEscaping(body) { body in
             let shared = SharedBody(body: body)

@@ -4,13 +4,13 @@ extension Kernels {
     /// torch keeps them in fp32 (SPEC 3.8); rows split over threads when there are many.
     public static func rmsNorm(
         _ out: UnsafeMutableBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>,
-        rows: Int, width: Int, eps: Float
+        rows: Int, width: Int, eps: Float, threads: Int = 1
     ) {
         precondition(weight.count == width && x.count >= rows * width && out.count >= rows * width)
         let lanes = FloatVector.scalarCount, vectorWidth = width - width % lanes
         // Row splits only pay for themselves on large passes (≥ 1M values a worker: 2048 rows of a
         // base-size layer split, the small preset's 2048 × 256 does not; measured with pixelgpt bench).
-        KernelThreads.parallelRanges(rows, minimumPerWorker: max(1, 1_048_576 / max(width, 1))) { range in
+        KernelThreads.parallelRanges(rows, threads: threads, minimumPerWorker: max(1, 1_048_576 / max(width, 1))) { range in
             for r in range {
                 let xs = x.baseAddress! + r * width, ys = out.baseAddress! + r * width
                 var squares = FloatVector()

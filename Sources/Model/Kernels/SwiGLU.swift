@@ -3,11 +3,11 @@ import Foundation
 extension Kernels {
     /// The SwiGLU gate (SPEC 3.6.7): out = silu(gate) ⊙ up with silu(z) = z·σ(z) = z / (1 + e^−z), 16 lanes
     /// at a time with the vector exp; split over threads when large. `out` may alias `gate`.
-    public static func swiGLU(_ out: UnsafeMutableBufferPointer<Float>, gate: UnsafeBufferPointer<Float>, up: UnsafeBufferPointer<Float>) {
+    public static func swiGLU(_ out: UnsafeMutableBufferPointer<Float>, gate: UnsafeBufferPointer<Float>, up: UnsafeBufferPointer<Float>, threads: Int = 1) {
         precondition(gate.count == up.count && out.count >= gate.count)
         let lanes = FloatVector.scalarCount, count = gate.count
         let blocks = count / lanes
-        KernelThreads.parallelRanges(blocks, minimumPerWorker: 32_768) { range in
+        KernelThreads.parallelRanges(blocks, threads: threads, minimumPerWorker: 32_768) { range in
             let g = gate.baseAddress!, u = up.baseAddress!, o = out.baseAddress!
             for block in range {
                 let i = block * lanes
@@ -16,9 +16,14 @@ extension Kernels {
                 UnsafeMutableRawPointer(o + i).storeBytes(of: z / (1 + exp(-z)) * v, as: FloatVector.self)
             }
         }
-        for i in (blocks * lanes)..<count {
-            let z = gate[i]
-            out[i] = z / (1 + expf(-z)) * up[i]
+        // The last partial vector through the same vector exp, so an element's result never depends on
+        // where the buffer ends (the number of rows in the batch).
+        let rest = count - blocks * lanes
+        if rest > 0 {
+            var z = FloatVector(), u = FloatVector()
+            for j in 0..<rest { (z[j], u[j]) = (gate[blocks * lanes + j], up[blocks * lanes + j]) }
+            let y = z / (1 + exp(-z)) * u
+            for j in 0..<rest { out[blocks * lanes + j] = y[j] }
         }
     }
 

@@ -10,7 +10,7 @@ enum TrainingCalls {
                 parameters.withUnsafeBufferPointer { p in
                     let ws = UnsafeBufferPointer(rebasing: p[w.range])
                     let bs = bias.map { UnsafeBufferPointer(rebasing: p[$0.range]) }
-                    Kernels.linear(out, xs, ws, bias: bs, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                    Kernels.linear(out, xs, ws, bias: bs, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, threads: KernelThreads.current)
                 }
             }
             initialized = rows * outFeatures
