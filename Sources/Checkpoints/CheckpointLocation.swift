@@ -109,7 +109,11 @@ public struct CheckpointLocation: Sendable {
             return try HDF5Weights(path: file)
         case .shardedHDF5(let index):
             let directory = (index as NSString).deletingLastPathComponent
-            for shard in try ShardIndex.read(path: index).shardFiles { try RegularFile.require(directory + "/" + shard) }
+            // A missing shard is left to ShardedHDF5Weights, which names the tensor it holds.
+            for shard in try ShardIndex.read(path: index).shardFiles {
+                let path = directory.isEmpty ? shard : directory + "/" + shard
+                if FileManager.default.fileExists(atPath: path) { try RegularFile.require(path) }
+            }
             return try ShardedHDF5Weights(indexPath: index)
         }
     }
