@@ -49,7 +49,8 @@ public enum CheckpointConverter {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             guard let value = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
-            return Int(value * factor)
+            // Int(exactly:) is nil for infinity and for anything past Int.max, where Int(_:) would trap.
+            return Int(exactly: (value * factor).rounded(.down)).flatMap { $0 > 0 ? $0 : nil }
         }
         return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
     }

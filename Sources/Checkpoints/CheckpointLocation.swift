@@ -84,13 +84,37 @@ public struct CheckpointLocation: Sendable {
             companionFiles: companions)
     }
 
+    /// Every file this checkpoint is read from: the weights (index and shards) and the companion files.
+    public func files() throws -> [String] {
+        var files = [weights.path]
+        switch weights {
+        case .shardedSafeTensors(let index), .shardedHDF5(let index):
+            let directory = (index as NSString).deletingLastPathComponent
+            files += try ShardIndex.read(path: index).shardFiles.map { directory + "/" + $0 }
+        case .safetensors, .hdf5:
+            break
+        }
+        if let directory { files += companionFiles.map { (directory as NSString).appendingPathComponent($0) } }
+        return files
+    }
+
     /// Opens the weights: headers and HDF5 metadata are read and validated, tensor bytes stay on disk.
     public func openWeights() throws -> any WeightSource {
         switch weights {
-        case .safetensors(let file): SafeTensorsWeights(try SafeTensorsFile(path: file))
-        case .shardedSafeTensors(let index): SafeTensorsWeights(try ShardedSafeTensors(indexPath: index))
-        case .hdf5(let file): try HDF5Weights(path: file)
-        case .shardedHDF5(let index): try ShardedHDF5Weights(indexPath: index)
+        case .safetensors(let file): return SafeTensorsWeights(try SafeTensorsFile(path: file))
+        case .shardedSafeTensors(let index): return SafeTensorsWeights(try ShardedSafeTensors(indexPath: index))
+        case .hdf5(let file):
+            // The safetensors readers check this themselves; HDF5's open of a FIFO would block forever.
+            try RegularFile.require(file)
+            return try HDF5Weights(path: file)
+        case .shardedHDF5(let index):
+            let directory = (index as NSString).deletingLastPathComponent
+            // A missing shard is left to ShardedHDF5Weights, which names the tensor it holds.
+            for shard in try ShardIndex.read(path: index).shardFiles {
+                let path = directory.isEmpty ? shard : directory + "/" + shard
+                if FileManager.default.fileExists(atPath: path) { try RegularFile.require(path) }
+            }
+            return try ShardedHDF5Weights(indexPath: index)
         }
     }
 
@@ -100,6 +124,7 @@ public struct CheckpointLocation: Sendable {
         let text: String
         let origin: String
         if let configPath {
+            try RegularFile.require(configPath)   // reading a FIFO would block forever
             guard let data = FileManager.default.contents(atPath: configPath) else { throw CheckpointError(path: configPath, "cannot read") }
             guard let decoded = String(data: data, encoding: .utf8) else { throw CheckpointError(path: configPath, "not valid UTF-8") }
             text = decoded
@@ -109,6 +134,11 @@ public struct CheckpointLocation: Sendable {
             origin = weights.path + " (attribute config_json)"
         } else {
             return nil
+        }
+        // JSONDecoder keeps the first of two equal keys and Python's json the last, so a repeated key
+        // would make this tool and transformers read different models: refuse it.
+        if let key = JSONDuplicateKeys.first(in: text) {
+            throw CheckpointError(path: origin, "config key \"\(key)\" appears more than once; keep one")
         }
         do {
             return (text, try PixelGPTConfig.decode(json: Data(text.utf8)))

@@ -259,6 +259,8 @@ public final class EvaluationRun {
         for problem in data.problems.prefix(5) { log("warning: \(problem)") }
         if data.problems.count > 5 { log("warning: \(data.problems.count - 5) more unreadable rows in \(file)") }
         let featurizer = try makeFeaturizer(task)
+        // The registry refuses such names already; a task decoded elsewhere must not escape --output-dir either.
+        if let problem = TaskDefinition.fileNameProblem(task.task) { throw TaskError(task: task.task, key: "task", reason: problem) }
         let samplesPath = (options.outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
         let log = try SampleLog(path: samplesPath, resume: options.resume)
         let images = try renderedImages(file, task: task, featurizer: featurizer)

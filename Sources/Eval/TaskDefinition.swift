@@ -111,6 +111,9 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
     /// Checks what decoding cannot: consistent labels, metrics that fit the output, modalities with lengths.
     func validate() throws(TaskError) {
         func fail(_ key: String, _ reason: String) -> TaskError { TaskError(task: task, key: key, reason: reason) }
+        // The name becomes a file name under --output-dir (samples_TASK.jsonl) and --save-heads: a path in it
+        // would write outside them.
+        if let problem = Self.fileNameProblem(task) { throw fail("task", problem) }
         switch outputType {
         case .classification:
             guard let labels = labelList, labels.count >= 2 else { throw fail("label_list", "a classification task needs at least 2 labels") }
@@ -131,12 +134,39 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         if let problem = HeadTrainingSettings().applying(pixelgpt.head).problems.first { throw fail("pixelgpt.head", problem) }
         // "pair" is the pixels-then-tokens input mode (SPEC 3.1), not a sentence pair: single-sentence tasks
         // run it too (SPEC 8: cola_pair, sst2_pair).
-        for f in [format] + (splitFormats.map { Array($0.values) } ?? []) {
+        for (key, f) in [("format", format)] + (splitFormats ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }).map({ ("split_formats.\($0.key.rawValue)", $0.value) }) {
             switch (f.header, f.textA) {
-            case (false, .name), (true, .index): throw fail("format", "columns are named with a header row and numbered without one")
+            case (false, .name), (true, .index): throw fail(key, "columns are named with a header row and numbered without one")
             default: break
             }
+            // The reader indexes each row's fields with these and adds one to the largest.
+            for (name, column) in [("text_a", f.textA), ("text_b", f.textB), ("label", f.label)] {
+                if case .index(let i)? = column, !(0...Self.maxColumnIndex).contains(i) {
+                    throw fail("\(key).\(name)", "column index \(i) is not in 0...\(Self.maxColumnIndex)")
+                }
+            }
         }
+    }
+}
+
+extension TaskDefinition {
+    /// The largest 0-based column a task may name (GLUE's widest files, MNLI's, have 12 columns).
+    static let maxColumnIndex = 1023
+
+    /// Why `name` cannot be a task name, nil when it can: a plain file-name component, so that files named
+    /// after the task stay in the directory they are written to.
+    static func fileNameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "is empty" }
+        // NUL and other control characters would also break the one-line error, so they are not echoed.
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "contains a control character (NUL, newline, ...); a task name must be a plain name"
+        }
+        if name.hasPrefix(".") { return "\"\(name)\" starts with '.'; a task name must be a plain name" }
+        if name.contains("..") { return "\"\(name)\" contains '..'; a task name must be a plain name" }
+        if let bad = name.first(where: { $0 == "/" || $0 == "\\" }) {
+            return "\"\(name)\" contains '\(bad)'; a task name must be a plain name"
+        }
+        return nil
     }
 }
 

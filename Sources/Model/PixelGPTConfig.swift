@@ -161,20 +161,43 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         func require(_ ok: Bool, _ key: CodingKeys, _ reason: String) throws {
             if !ok { throw InvalidConfig(key: key.rawValue, reason: reason) }
         }
+        typealias L = ResourceLimits
+        // Upper bounds first: every size below is multiplied, and a few bytes of config must not be able
+        // to make a command allocate without end (ResourceLimits).
+        func within(_ value: Int, _ limit: Int, _ key: CodingKeys, _ name: String, released: String) throws {
+            try require(value <= limit, key, "\(value) exceeds the limit of \(limit) (ResourceLimits.\(name); the released model: \(released))")
+        }
         try require(vocabSize > 0, .vocabSize, "must be positive, is \(vocabSize)")
+        try within(vocabSize, L.maxVocabulary, .vocabSize, "maxVocabulary", released: "32000")
         try require(hiddenSize > 0, .hiddenSize, "must be positive, is \(hiddenSize)")
+        try within(hiddenSize, L.maxHiddenSize, .hiddenSize, "maxHiddenSize", released: "1024")
         try require(intermediateSize > 0, .intermediateSize, "must be positive, is \(intermediateSize)")
+        try within(intermediateSize, L.maxIntermediateSize, .intermediateSize, "maxIntermediateSize", released: "2816")
         try require(numHiddenLayers >= 0, .numHiddenLayers, "must not be negative, is \(numHiddenLayers)")
+        try within(numHiddenLayers, L.maxLayers, .numHiddenLayers, "maxLayers", released: "24")
+        try require(maxPositionEmbeddings > 0, .maxPositionEmbeddings, "must be positive, is \(maxPositionEmbeddings)")
+        try within(maxPositionEmbeddings, L.maxSequenceLength, .maxPositionEmbeddings, "maxSequenceLength", released: "1024")
+        try require(ropeTheta > 0 && ropeTheta.isFinite, .ropeTheta, "must be a positive finite number, is \(ropeTheta)")
         try require(numAttentionHeads > 0 && hiddenSize % numAttentionHeads == 0, .numAttentionHeads,
                     "must divide hidden_size \(hiddenSize), is \(numAttentionHeads)")
         try require(keyValueHeads > 0 && numAttentionHeads % keyValueHeads == 0, .numKeyValueHeads,
                     "must divide num_attention_heads \(numAttentionHeads), is \(keyValueHeads)")
         try require(headDimension % 2 == 0, .numAttentionHeads, "head dimension \(headDimension) must be even for RoPE")
         try require(numChannels == 3, .numChannels, "must be 3 (SPEC 3.2), is \(numChannels)")
-        try require(patchSize > 0, .patchSize, "must be positive, is \(patchSize)")
+        try require(patchSize > 0 && patchSize <= 4096, .patchSize, "must be 1 to 4096, is \(patchSize)")
+        if let numLabels {
+            try require(numLabels >= 1, .numLabels, "must be at least 1, is \(numLabels)")
+            try within(numLabels, L.maxVocabulary, .numLabels, "maxVocabulary", released: "3 classes (XNLI)")
+        }
+        // The largest tensors, [rows, hidden_size], each named by the key that sets its rows.
+        for (rows, key) in [(vocabSize, CodingKeys.vocabSize), (intermediateSize, .intermediateSize),
+                            (patchSize * patchSize * numChannels, .patchSize), (numLabels ?? 1, .numLabels)] {
+            let elements = L.product([rows, hiddenSize])
+            try require(elements.map { $0 <= L.maxElementsPerTensor } ?? false, key,
+                        "a [\(rows), \(hiddenSize)] weight exceeds the limit of \(L.maxElementsPerTensor) elements per tensor (ResourceLimits.maxElementsPerTensor; the released model's largest has 32,768,000)")
+        }
         try require(rmsNormEps > 0, .rmsNormEps, "must be positive, is \(rmsNormEps)")
         try require(hiddenAct == "silu", .hiddenAct, "only \"silu\" is supported, is \"\(hiddenAct)\"")
-        if let numLabels { try require(numLabels >= 1, .numLabels, "must be at least 1, is \(numLabels)") }
         if let s = ropeScaling {
             try require(s.type == "linear" || s.type == "dynamic", .ropeScaling, "type must be \"linear\" or \"dynamic\", is \"\(s.type)\"")
             try require(s.factor > 1, .ropeScaling, "factor must be > 1, is \(s.factor)")

@@ -70,6 +70,9 @@ public final class PixelGPTModel: Sendable {
 
     /// Refuses inputs this model cannot run, naming the input.
     public func check(_ inputs: ForwardInputs) throws(ModelError) {
+        // Before anything is allocated: the shape alone must not be able to ask for unbounded memory.
+        try ResourceLimits.checkForward(config: config, batch: inputs.batchSize, patches: inputs.patchCount, tokens: inputs.textLength,
+                                        hiddenStates: false, lmHeads: false)
         if inputs.modality != .pixel {
             guard weights.tokenEmbedding != nil else {
                 throw .unsupported("input_ids given, but the checkpoint has no token embedding (model.embed_tokens.weight)")
@@ -95,6 +98,9 @@ public final class PixelGPTModel: Sendable {
 
     public func forward(_ inputs: ForwardInputs, options: ForwardOptions = ForwardOptions()) throws(ModelError) -> ForwardOutput {
         try check(inputs)
+        // The outputs asked for count too: token logits alone are batch × tokens × vocabulary floats.
+        try ResourceLimits.checkForward(config: config, batch: inputs.batchSize, patches: inputs.patchCount, tokens: inputs.textLength,
+                                        hiddenStates: options.hiddenStates, lmHeads: options.lmHeads)
         let batch = inputs.batchSize, length = inputs.sequenceLength, rows = batch * length
 
         // 1. Embeddings, pixels first then text (SPEC 3.1-3.3). No positional embedding.

@@ -47,6 +47,8 @@ enum HeaderJSON {
         let message: String
         /// Byte offset in the parsed text.
         let offset: Int
+        /// The key when the error is a repeated key in one object.
+        var duplicateKey: String? = nil
     }
 
     static let maxDepth = 128
@@ -111,7 +113,7 @@ enum HeaderJSON {
                 let keyOffset = position
                 let key = try parseString()
                 guard seen.insert(key).inserted else {
-                    throw SyntaxError(message: "duplicate key \"\(key)\"", offset: keyOffset)
+                    throw SyntaxError(message: "duplicate key \"\(key)\"", offset: keyOffset, duplicateKey: key)
                 }
                 skipWhitespace()
                 guard current == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
@@ -290,5 +292,23 @@ enum HeaderJSON {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// JSON files other modules decode with Foundation, whose readers keep one value of a repeated key
+/// silently (JSONDecoder the first, Python's json the last): this finds the repeat so that they can refuse it.
+public enum JSONDuplicateKeys {
+    /// The first key that repeats within one object of `text`, nil when none does or when `text` is not
+    /// JSON this strict reader accepts (the caller's own decoder then reports the syntax).
+    public static func first(in text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            do throws(HeaderJSON.SyntaxError) {
+                _ = try HeaderJSON.parse(UnsafeRawBufferPointer(bytes))
+                return nil
+            } catch {
+                return error.duplicateKey
+            }
+        }
     }
 }

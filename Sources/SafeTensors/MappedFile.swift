@@ -21,7 +21,10 @@ final class MappedRegion: @unchecked Sendable {
 
     /// Maps `path` read-only. Throws for anything that is not a readable regular file.
     init(path: String) throws(SafeTensorsError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try RegularFile.require(path)
+        // O_NONBLOCK: should a FIFO take the file's place after the check, open(2) returns at once
+        // instead of waiting for a writer; fstat below then refuses it. It changes nothing for regular files.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw SafeTensorsError(path: path, .cannotOpen(String(cString: strerror(errno)))) }
         defer { close(fd) }
         var status = stat()
@@ -67,5 +70,17 @@ final class MappedRegion: @unchecked Sendable {
         } else {
             UnsafeMutableRawPointer(mutating: base).deallocate()
         }
+    }
+}
+
+/// Checks made before a file is opened for reading. open(2) of a FIFO blocks until a writer appears, and
+/// reading a device can block or never end, so anything but a regular file (or a symlink to one) is
+/// refused by stat(2) first.
+public enum RegularFile {
+    /// Throws `cannotOpen` when `path` cannot be stat'ed and `notARegularFile` when it is not a regular file.
+    public static func require(_ path: String) throws(SafeTensorsError) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw SafeTensorsError(path: path, .cannotOpen(String(cString: strerror(errno)))) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path: path, .notARegularFile) }
     }
 }

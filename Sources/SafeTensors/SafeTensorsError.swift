@@ -38,10 +38,10 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
 }
 
 extension SafeTensorsError.Problem {
-    var message: String {
+    public var message: String {
         switch self {
         case .cannotOpen(let why): "cannot open: \(why)"
-        case .notARegularFile: "not a regular file (a directory or device?)"
+        case .notARegularFile: "not a regular file (a directory, FIFO or device?)"
         case .tooSmall(let size): "not a safetensors file: \(size) bytes, fewer than the 8-byte header length"
         case .headerTooLarge(let n): "header length \(n) exceeds the format's limit of 100000000 bytes (truncated or not a safetensors file?)"
         case .headerPastEnd(let n, let size): "header length \(n) runs past the end of the \(size)-byte file (truncated?)"

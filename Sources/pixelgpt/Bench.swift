@@ -99,6 +99,17 @@ struct Bench: ParsableCommand {
                 guard modality == .pixel else { throw ValidationError("--real-patches needs --modality pixel") }
                 guard (0..<seq).contains(realPatches) else { throw ValidationError("--real-patches must be in 0..<--seq (\(seq)): the end patch needs a slot") }
             }
+            // Sizes first, before a temporary checkpoint exists: --batch and --seq alone can ask for more
+            // memory than any machine has. The random inputs hold pixels in every modality.
+            func checkSizes(_ config: PixelGPTConfig) throws {
+                do {
+                    try ResourceLimits.checkForward(config: config, batch: batch, patches: seq, tokens: modality == .pixel ? 0 : seq,
+                                                    hiddenStates: false, lmHeads: false)
+                } catch {
+                    throw ValidationError("--batch \(batch) --seq \(seq): \(error)")
+                }
+            }
+            if model == nil { try checkSizes(.preset(preset)) }
             BLASRuntime.setThreads(threads)
             var temporary: String?
             defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
@@ -116,6 +127,7 @@ struct Bench: ParsableCommand {
             let loaded = try PixelGPTModel.load(path: path)
             let openSeconds = Date().timeIntervalSince(opened)
             let model = loaded.model, config = model.config
+            try checkSizes(config)
             let inputs = try randomInputs(config)
             // The pass to time: the full forward, or the evaluation's pooled path (SPEC 4 pooling index).
             let pooled = realPatches.map { _ in Pooling.poolingIndex(inputs, padTokenId: model.padTokenId) }

@@ -26,3 +26,37 @@ func printJSON<T: Encodable>(_ value: T) throws {
     FileHandle.standardOutput.write(data)
     FileHandle.standardOutput.write(Data("\n".utf8))
 }
+
+/// Refuses an output path that is one of the command's own input files: writing aside and renaming
+/// would otherwise replace a checkpoint's weights or the inputs with the outputs, and exit 0. Paths are
+/// compared after resolving symlinks (realpath), and by device and inode, which also catches hard links.
+func refuseOverwriting(_ output: String, option: String, inputs: [(role: String, path: String)]) throws {
+    let target = resolvedPath(output)
+    let targetIdentity = fileIdentity(output)
+    for input in inputs {
+        let sameFile = targetIdentity != nil && targetIdentity == fileIdentity(input.path)
+        if sameFile || resolvedPath(input.path) == target {
+            throw ValidationError("\(option) \(output) is the same file as \(input.role) \(input.path); write the output elsewhere")
+        }
+    }
+}
+
+/// realpath(3) of `path`; for a path that does not exist yet, its directory's realpath and its last component.
+private func resolvedPath(_ path: String) -> String {
+    if let resolved = realpath(path, nil) {
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    let parent = directory.isEmpty ? "." : directory
+    guard let resolved = realpath(parent, nil) else { return (path as NSString).standardizingPath }
+    defer { free(resolved) }
+    return (String(cString: resolved) as NSString).appendingPathComponent((path as NSString).lastPathComponent)
+}
+
+/// Device and inode of the file `path` leads to, nil when there is none.
+private func fileIdentity(_ path: String) -> [UInt64]? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return [UInt64(status.st_dev), UInt64(status.st_ino)]
+}

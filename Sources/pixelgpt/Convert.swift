@@ -49,7 +49,7 @@ struct Convert: ParsableCommand {
             var shardBytes: Int?
             if let maxShardSize {
                 guard let bytes = CheckpointConverter.parseSize(maxShardSize) else {
-                    throw ValidationError("--max-shard-size: cannot read \"\(maxShardSize)\" as a size (e.g. 2GB, 500MB)")
+                    throw ValidationError("--max-shard-size: cannot read \"\(maxShardSize)\" as a size from 1 byte to \(Int.max) bytes (e.g. 2GB, 500MB)")
                 }
                 shardBytes = bytes
             }

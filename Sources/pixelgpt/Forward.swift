@@ -45,6 +45,8 @@ struct Forward: ParsableCommand {
                 guard (1...1024).contains(threads) else { throw ValidationError("--threads \(threads): give 1 to 1024") }
                 BLASRuntime.setThreads(threads)
             }
+            let modelFiles = try CheckpointLocation.resolve(model).files().map { (role: "a file of --model", path: $0) }
+            try refuseOverwriting(out, option: "--out", inputs: [(role: "--inputs", path: inputs)] + modelFiles)
             let loadStart = Date()
             let loaded = try PixelGPTModel.load(path: model)
             log("loaded \(model) in \(String(format: "%.2f", Date().timeIntervalSince(loadStart))) s; \(loaded.memorySummary)")

@@ -41,4 +41,39 @@ import Testing
             }
         }
     }
+
+    /// A task name becomes samples_TASK.jsonl under --output-dir: `x/../../victimdir/victim` truncated a file
+    /// outside it. Names must be plain file names, refused where the registry loads them.
+    @Test func refusesTaskNamesThatAreNotPlainFileNames() throws {
+        let dir = try TemporaryDirectory()
+        let good = try String(contentsOfFile: Self.tasksDirectory + "/glue/rte.yaml", encoding: .utf8)
+        for name in ["x/../../../../victimdir/victim", "a/escaped", #"a\\b"#, "..", ".hidden", "\"\"", #""a\0b""#, #""a\nb""#] {
+            let path = dir.file("bad.yaml")
+            try good.replacingOccurrences(of: "task: rte\n", with: "task: \(name)\n").write(toFile: path, atomically: true, encoding: .utf8)
+            #expect { try TaskRegistry(directory: dir.path) } throws: { error in
+                guard let e = error as? TaskError else { return false }
+                return e.task == path && e.key == "task" && !e.description.contains("\n") && !e.description.contains("\0")
+            }
+        }
+    }
+
+    /// A column index the reader would use as an array index (or add one to): -1 and Int.max trapped in
+    /// DatasetReader while `pixelgpt tasks` accepted the file.
+    @Test func refusesColumnIndicesOutOfRange() throws {
+        let dir = try TemporaryDirectory()
+        let cola = try String(contentsOfFile: Self.tasksDirectory + "/glue/cola.yaml", encoding: .utf8)
+        for (text, key) in [
+            (cola.replacingOccurrences(of: "  text_a: 3\n", with: "  text_a: -1\n"), "format.text_a"),
+            (cola.replacingOccurrences(of: "  label: 1\n", with: "  label: 9223372036854775807\n"), "format.label"),
+            (cola.replacingOccurrences(of: "  test: {header: true, text_a: sentence}", with: "  test: {header: false, text_a: 3, text_b: -5}"), "split_formats.test.text_b"),
+        ] {
+            #expect(text != cola)
+            let path = dir.file("bad.yaml")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect { try TaskRegistry(directory: dir.path) } throws: { error in
+                guard let e = error as? TaskError else { return false }
+                return e.task == path && e.key == key && !e.description.contains("\n")
+            }
+        }
+    }
 }

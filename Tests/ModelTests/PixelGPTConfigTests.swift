@@ -55,12 +55,39 @@ import Testing
         #expect(Set(specs.map(\.name)).count == specs.count)
     }
 
+    /// A few bytes of config.json must not make every command allocate without end or overflow Int in a
+    /// tensor's element count (ParameterSpec.elementCount trapped on hidden_size 2^32): ResourceLimits.
+    @Test func sizesPastTheResourceLimitsAreRefusedWithTheKeyNamed() {
+        for (json, key, limit) in [
+            (#"{"num_hidden_layers": 100000000}"#, "num_hidden_layers", "maxLayers"),
+            (#"{"hidden_size": 4294967296}"#, "hidden_size", "maxHiddenSize"),
+            (#"{"intermediate_size": 4294967296}"#, "intermediate_size", "maxIntermediateSize"),
+            (#"{"vocab_size": 100000000}"#, "vocab_size", "maxVocabulary"),
+            (#"{"max_position_embeddings": 1000000000}"#, "max_position_embeddings", "maxSequenceLength"),
+            (#"{"num_labels": 100000000}"#, "num_labels", "maxVocabulary"),
+            // Each within its own limit, but [vocab, hidden] is 2^36 elements.
+            (#"{"vocab_size": 1048576, "hidden_size": 65536, "num_attention_heads": 512}"#, "vocab_size", "maxElementsPerTensor"),
+            (#"{"patch_size": 1000000}"#, "patch_size", "4096"),
+        ] {
+            #expect {
+                try PixelGPTConfig.decode(json: Data(json.utf8))
+            } throws: { error in
+                guard let e = error as? PixelGPTConfig.InvalidConfig else { return false }
+                return e.key == key && e.reason.contains(limit)
+            }
+        }
+        #expect(throws: Never.self) { try PixelGPTConfig.decode(json: Data(#"{"num_hidden_layers": 1024, "max_position_embeddings": 131072}"#.utf8)) }
+    }
+
     @Test func invalidValuesAreRefusedWithTheKeyNamed() {
         for (json, key) in [
             (#"{"hidden_size": 100, "num_attention_heads": 16}"#, "num_attention_heads"),
             (#"{"num_attention_heads": 16, "num_key_value_heads": 5}"#, "num_key_value_heads"),
             (#"{"num_channels": 1}"#, "num_channels"),
             (#"{"rope_scaling": {"type": "yarn", "factor": 2.0}}"#, "rope_scaling"),
+            // rope_theta is the base of θ^(2m/d): 0 or negative gives infinite or NaN angles.
+            (#"{"rope_theta": 0}"#, "rope_theta"),
+            (#"{"rope_theta": -10000.0}"#, "rope_theta"),
         ] {
             #expect {
                 try PixelGPTConfig.decode(json: Data(json.utf8))
