@@ -24,6 +24,7 @@ public final class HDF5Weights: WeightSource, @unchecked Sendable {
     private let locations: [String: String]
 
     public init(path: String) throws {
+        try HDF5CrashGuard.check(path)
         file = try HDF5File(path: path)
         self.path = path
         let root = file.rootID
