@@ -47,6 +47,8 @@ def main():
         original = open(converted + "/model.h5", "rb").read()
         mutated = work + "/mutated.h5"
         for i in range(args.count):
+            if i and i % 100 == 0:
+                print(f"{i} inputs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if isinstance(k, str)), file=sys.stderr, flush=True)
             data = bytearray(original)
             if rng.random() < 0.1:
                 what = "truncate"

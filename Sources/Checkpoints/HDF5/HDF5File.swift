@@ -85,8 +85,9 @@ final class HDF5File: @unchecked Sendable {
     /// (which can multiply paths exponentially) is refused.
     func datasetPaths() throws(HDF5Error) -> [String] {
         var result: [String] = []
-        var groups: [haddr_t: String] = [try address(of: "/").addr: "/"]
-        try walk("/", ancestors: [try address(of: "/").addr], groups: &groups, into: &result)
+        let root = try address(of: "/").addr
+        var groups: [haddr_t: String] = [root: "/"]
+        try walk("/", ancestors: [root], groups: &groups, into: &result)
         return result
     }
 
