@@ -78,6 +78,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("out.safetensors")))
     }
 
+    /// Soft links whose targets name other soft links many times over: resolving them one by one took
+    /// 4^15 lookups; like HDF5, the walk follows at most 16 soft links per path in all.
+    @Test func softLinkFanOutIsBounded() throws {
+        guard Self.hasH5py else { return }
+        let dir = try TemporaryDirectory()
+        let path = try Self.make("fanout", in: dir, """
+        g = f.create_group('g')
+        g['x0'] = h5py.SoftLink('/g')
+        for k in range(1, 16): g['x%d' % k] = h5py.SoftLink('/g' + '/x%d' % (k - 1) * 4)
+        f.attrs['layer_names'] = [b'g']
+        g.attrs['weight_names'] = [b'x15']
+        """)
+        Self.expectRefused(path, ["/g/x15", "more than 16 soft links"])
+    }
+
     /// Item 7: a group holding a hard link to itself or to the root is a cycle, named by its path.
     @Test(arguments: [("self", "g = f.create_group('g')\ng['loop'] = g", "/g/loop"),
                       ("root", "g = f.create_group('g')\ng.create_group('h')['up'] = f['/']", "/g/h/up")])

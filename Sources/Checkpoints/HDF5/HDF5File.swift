@@ -43,7 +43,14 @@ final class HDF5File: @unchecked Sendable {
     /// missing, is an external or user-defined link, or soft links do not end. Called before any object
     /// is opened by path: HDF5 would otherwise open the other file of an external link and read it.
     @discardableResult
-    func hardPath(of location: String, hops: Int = 0) throws(HDF5Error) -> String {
+    func hardPath(of location: String) throws(HDF5Error) -> String {
+        var softLinks = 0
+        return try hardPath(of: location, softLinks: &softLinks)
+    }
+
+    /// `softLinks` counts the soft links followed for one path in all, as HDF5 counts them: a limit on
+    /// depth alone would let targets that repeat soft links fan out exponentially.
+    private func hardPath(of location: String, softLinks: inout Int) throws(HDF5Error) -> String {
         var resolved = ""  // the hard-link path walked so far; "" is the root
         for part in location.split(separator: "/") where part != "." {
             let here = resolved + "/" + part
@@ -55,17 +62,21 @@ final class HDF5File: @unchecked Sendable {
             case H5L_TYPE_HARD:
                 resolved = here
             case H5L_TYPE_SOFT:
+                // A link value lives in an object header (at most 64 KiB); a larger size is corruption.
+                guard info.u.val_size < 65536 else { throw HDF5Error(path: path, message: "soft link \(here) has an impossible length \(info.u.val_size)") }
                 var value = [CChar](repeating: 0, count: info.u.val_size + 1)
                 try HDF5.check(H5Lget_val(file.id, here, &value, value.count, pgpt_h5p_default()), path: path, "cannot read soft link \(here)")
                 let target = HDF5.string(fromNullTerminated: value)
-                // HDF5 itself gives up after 16 soft links in a row; so does this walk.
-                guard hops < 16 else { throw HDF5Error(path: path, message: "soft link \(here) -> \(target): more than 16 soft links in a row (a cycle?)") }
+                // HDF5 itself gives up after 16 soft links; so does this walk.
+                softLinks += 1
+                guard softLinks <= 16 else { throw HDF5Error(path: path, message: "soft link \(here) -> \(target): more than 16 soft links in one path (a cycle?)") }
                 do {
-                    resolved = try hardPath(of: target.hasPrefix("/") ? target : resolved + "/" + target, hops: hops + 1)
+                    resolved = try hardPath(of: target.hasPrefix("/") ? target : resolved + "/" + target, softLinks: &softLinks)
                 } catch {
                     throw HDF5Error(path: path, message: "soft link \(here) -> \(target): \(error.message)")
                 }
             case H5L_TYPE_EXTERNAL:
+                guard info.u.val_size < 65536 else { throw HDF5Error(path: path, message: "\(here) is an external link; only objects inside the file are read") }
                 var value = [CChar](repeating: 0, count: info.u.val_size + 1)
                 var flags: UInt32 = 0
                 var fileName: UnsafePointer<CChar>?, objectName: UnsafePointer<CChar>?
