@@ -2,13 +2,13 @@
 """Random single-byte mutations and truncations of a converted tiny checkpoint, each given to
 `pixelgpt inspect` and `pixelgpt verify`; counts clean errors, successes (verify: or a reported difference), signals and hangs.
 
-    scripts/fuzz_hdf5.py --pixelgpt .build/debug/pixelgpt --count 2000 [--seed 1] [--timeout 60]
+    scripts/fuzz_hdf5.py --pixelgpt .build/debug/pixelgpt --count 2000 [--seed 1] [--timeout 60] [--jobs 2]
 
 The goal is 0 signals and 0 hangs. Offsets are drawn mostly from the file's first and last 16 KiB,
 where libhdf5's metadata is (a byte in tensor data only changes a value); some anywhere.
 Exit status 1 when any run died by a signal, hung, or printed more than one error line.
 """
-import argparse, collections, os, random, subprocess, sys, tempfile
+import argparse, collections, concurrent.futures, os, random, subprocess, sys, tempfile
 
 
 def run(command, timeout):
@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     tool = os.path.abspath(args.pixelgpt)
@@ -45,34 +46,47 @@ def main():
         subprocess.run([tool, "init", "--preset", "tiny", "--seed", "1", checkpoint], check=True, stdout=subprocess.DEVNULL)
         subprocess.run([tool, "convert", checkpoint, converted, "--format", "hdf5"], check=True, stdout=subprocess.DEVNULL)
         original = open(converted + "/model.h5", "rb").read()
-        mutated = work + "/mutated.h5"
+        # Every mutation is drawn first, in order, so the set does not depend on --jobs.
+        mutations = []
         for i in range(args.count):
-            if i and i % 100 == 0:
-                print(f"{i} inputs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if isinstance(k, str)), file=sys.stderr, flush=True)
-            data = bytearray(original)
             if rng.random() < 0.1:
-                what = "truncate"
-                length = rng.randrange(len(data))
-                del data[length:]
-                detail = f"length {length}"
+                length = rng.randrange(len(original))
+                mutations.append((i, f"length {length}", length, None, None))
             else:
-                what = "byte"
                 edge = 16384
                 r = rng.random()
-                offset = rng.randrange(edge) if r < 0.6 else len(data) - 1 - rng.randrange(edge) if r < 0.8 else rng.randrange(len(data))
+                offset = rng.randrange(edge) if r < 0.6 else len(original) - 1 - rng.randrange(edge) if r < 0.8 else rng.randrange(len(original))
                 value = rng.randrange(256)
+                mutations.append((i, f"byte {offset} = {value}", None, offset, value))
+
+        def attempt(mutation):
+            i, detail, length, offset, value = mutation
+            data = bytearray(original)
+            if length is not None:
+                del data[length:]
+            else:
                 data[offset] = value
-                detail = f"byte {offset} = {value}"
+            mutated = f"{work}/mutated-{i}.h5"
             with open(mutated, "wb") as f:
                 f.write(data)
+            outcomes = []
             for command in (["inspect", mutated], ["verify", mutated, checkpoint + "/model.safetensors"]):
                 outcome, stderr = run([tool] + command, args.timeout)
-                counts[(command[0], outcome)] += 1
-                counts[outcome] += 1
-                if outcome in ("signal", "hang", "messy error"):
-                    bad.append(f"{i}: {detail}: {command[0]}: {outcome}: {stderr.strip()[:200]!r}")
-                if args.verbose:
-                    print(i, detail, command[0], outcome, stderr.strip()[:160], flush=True)
+                outcomes.append((i, detail, command[0], outcome, stderr))
+            os.remove(mutated)
+            return outcomes
+
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            for n, outcomes in enumerate(pool.map(attempt, mutations), 1):
+                for i, detail, command, outcome, stderr in outcomes:
+                    counts[(command, outcome)] += 1
+                    counts[outcome] += 1
+                    if outcome in ("signal", "hang", "messy error"):
+                        bad.append(f"{i}: {detail}: {command}: {outcome}: {stderr.strip()[:200]!r}")
+                    if args.verbose:
+                        print(i, detail, command, outcome, stderr.strip()[:160], flush=True)
+                if n % 100 == 0:
+                    print(f"{n} inputs: " + ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(k, str)), file=sys.stderr, flush=True)
     print(f"inputs {args.count} (seed {args.seed}), runs {2 * args.count}")
     for outcome in ("clean error", "success", "differs", "signal", "hang", "messy error"):
         print(f"{outcome}: {counts[outcome]} (inspect {counts[('inspect', outcome)]}, verify {counts[('verify', outcome)]})")
