@@ -10,6 +10,7 @@ struct CheckHDF5: ParsableCommand {
     @Argument var path: String
 
     func run() throws {
+        HDF5CrashGuard.limitChild()
         do {
             _ = try HDF5Weights(path: path)
         } catch {

@@ -10,8 +10,20 @@ public enum HDF5CrashGuard {
     private static let command = Mutex<[String]?>(nil)
 
     /// How long the child may take to read a file's metadata (milliseconds for any real checkpoint);
-    /// libhdf5 can also loop on corrupted metadata.
-    public static let timeout: Duration = .seconds(60)
+    /// libhdf5 can also loop forever on corrupted metadata.
+    public static let timeoutSeconds = 30
+
+    /// Called first in the child: SIGALRM ends it after `timeoutSeconds` even when the parent is gone
+    /// (killed by a timeout of its own), so a looping libhdf5 never outlives the command.
+    public static func limitChild() {
+        // The parent's signal mask is inherited through the spawn; SIGALRM must be deliverable here.
+        var alarmOnly = sigset_t()
+        sigemptyset(&alarmOnly)
+        sigaddset(&alarmOnly, SIGALRM)
+        sigprocmask(SIG_UNBLOCK, &alarmOnly, nil)
+        signal(SIGALRM, SIG_DFL)
+        alarm(UInt32(timeoutSeconds))
+    }
 
     /// `command` + [PATH] is run for each HDF5 file; it must read the file as `HDF5Weights(path:)` does
     /// and exit 0 or 1. nil turns the guard off (the child itself, and library users by default).
@@ -34,13 +46,15 @@ public enum HDF5CrashGuard {
         } catch {
             throw HDF5Error(path: path, message: "cannot start the process that checks HDF5 files (\(executable)): \(error)")
         }
-        let seconds = Int(timeout.components.seconds)
-        if finished.wait(timeout: .now() + .seconds(seconds)) == .timedOut {
+        let timedOut = HDF5Error(path: path, message: "libhdf5 did not finish reading this file in \(timeoutSeconds) s (corrupted HDF5?)")
+        // The child's own alarm normally ends it; this wait is the backstop.
+        if finished.wait(timeout: .now() + .seconds(2 * timeoutSeconds)) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
             finished.wait()
-            throw HDF5Error(path: path, message: "libhdf5 did not finish reading this file in \(seconds) s (corrupted HDF5?)")
+            throw timedOut
         }
         if process.terminationReason == .uncaughtSignal {
+            if process.terminationStatus == SIGALRM { throw timedOut }
             throw HDF5Error(path: path, message: "libhdf5 crashed reading this file (corrupted HDF5?)")
         }
     }
