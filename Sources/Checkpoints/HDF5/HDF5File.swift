@@ -39,30 +39,95 @@ final class HDF5File: @unchecked Sendable {
         return names.list
     }
 
-    enum ObjectType { case group, dataset, other }
-
-    func objectType(_ location: String) throws(HDF5Error) -> ObjectType {
-        let object = try HDF5.check(H5Oopen(file.id, location, pgpt_h5p_default()), .object, path: path, "cannot open \(location)")
-        defer { withExtendedLifetime(object) {} }
-        switch H5Iget_type(object.id) {
-        case H5I_GROUP: return .group
-        case H5I_DATASET: return .dataset
-        default: return .other
-        }
+    /// `location` as a path of hard links only, after following its soft links; throws when a step is
+    /// missing, is an external or user-defined link, or soft links do not end. Called before any object
+    /// is opened by path: HDF5 would otherwise open the other file of an external link and read it.
+    @discardableResult
+    func hardPath(of location: String) throws(HDF5Error) -> String {
+        var softLinks = 0
+        return try hardPath(of: location, softLinks: &softLinks)
     }
 
-    /// Every dataset below `location`, depth first, as absolute paths ("/a/b").
-    func datasetPaths(under location: String = "/") throws(HDF5Error) -> [String] {
-        var result: [String] = []
-        for name in try linkNames(in: location) {
-            let child = location == "/" ? "/" + name : location + "/" + name
-            switch try objectType(child) {
-            case .group: result += try datasetPaths(under: child)
-            case .dataset: result.append(child)
-            case .other: continue
+    /// `softLinks` counts the soft links followed for one path in all, as HDF5 counts them: a limit on
+    /// depth alone would let targets that repeat soft links fan out exponentially.
+    private func hardPath(of location: String, softLinks: inout Int) throws(HDF5Error) -> String {
+        var resolved = ""  // the hard-link path walked so far; "" is the root
+        for part in location.split(separator: "/") where part != "." {
+            let here = resolved + "/" + part
+            var info = H5L_info_t()
+            guard H5Lget_info(file.id, here, &info, pgpt_h5p_default()) >= 0 else {
+                throw HDF5Error(path: path, message: here == location ? "no object \(location)" : "no object \(location) (\(here) does not exist)")
+            }
+            switch info.type {
+            case H5L_TYPE_HARD:
+                resolved = here
+            case H5L_TYPE_SOFT:
+                // A link value lives in an object header (at most 64 KiB); a larger size is corruption.
+                guard info.u.val_size < 65536 else { throw HDF5Error(path: path, message: "soft link \(here) has an impossible length \(info.u.val_size)") }
+                var value = [CChar](repeating: 0, count: info.u.val_size + 1)
+                try HDF5.check(H5Lget_val(file.id, here, &value, value.count, pgpt_h5p_default()), path: path, "cannot read soft link \(here)")
+                let target = HDF5.string(fromNullTerminated: value)
+                // HDF5 itself gives up after 16 soft links; so does this walk.
+                softLinks += 1
+                guard softLinks <= 16 else { throw HDF5Error(path: path, message: "soft link \(here) -> \(target): more than 16 soft links in one path (a cycle?)") }
+                do {
+                    resolved = try hardPath(of: target.hasPrefix("/") ? target : resolved + "/" + target, softLinks: &softLinks)
+                } catch {
+                    throw HDF5Error(path: path, message: "soft link \(here) -> \(target): \(error.message)")
+                }
+            case H5L_TYPE_EXTERNAL:
+                guard info.u.val_size < 65536 else { throw HDF5Error(path: path, message: "\(here) is an external link; only objects inside the file are read") }
+                var value = [CChar](repeating: 0, count: info.u.val_size + 1)
+                var flags: UInt32 = 0
+                var fileName: UnsafePointer<CChar>?, objectName: UnsafePointer<CChar>?
+                let target = H5Lget_val(file.id, here, &value, value.count, pgpt_h5p_default()) >= 0
+                    && H5Lunpack_elink_val(&value, info.u.val_size, &flags, &fileName, &objectName) >= 0
+                    ? " to \(fileName.map { String(cString: $0) } ?? "?"):\(objectName.map { String(cString: $0) } ?? "?")" : ""
+                throw HDF5Error(path: path, message: "\(here) is an external link\(target); only objects inside the file are read")
+            default:
+                throw HDF5Error(path: path, message: "\(here) is a user-defined link (type \(info.type.rawValue)); only objects inside the file are read")
             }
         }
+        return resolved.isEmpty ? "/" : resolved
+    }
+
+    /// Every dataset below the root, depth first, as absolute paths ("/a/b"). Each group is entered
+    /// once: a link back to an enclosing group (a cycle) or a second link to a group already walked
+    /// (which can multiply paths exponentially) is refused.
+    func datasetPaths() throws(HDF5Error) -> [String] {
+        var result: [String] = []
+        let root = try address(of: "/").addr
+        var groups: [haddr_t: String] = [root: "/"]
+        try walk("/", ancestors: [root], groups: &groups, into: &result)
         return result
+    }
+
+    private func address(of location: String) throws(HDF5Error) -> H5O_info_t {
+        var info = H5O_info_t()
+        try HDF5.check(H5Oget_info_by_name2(file.id, location, &info, UInt32(H5O_INFO_BASIC), pgpt_h5p_default()), path: path, "cannot open \(location)")
+        return info
+    }
+
+    private func walk(_ location: String, ancestors: Set<haddr_t>, groups: inout [haddr_t: String], into result: inout [String]) throws(HDF5Error) {
+        for name in try linkNames(in: location) {
+            let child = location == "/" ? "/" + name : location + "/" + name
+            try hardPath(of: child)
+            let info = try address(of: child)
+            switch info.type {
+            case H5O_TYPE_GROUP:
+                if let first = groups[info.addr] {
+                    throw HDF5Error(path: path, message: ancestors.contains(info.addr)
+                        ? "group link \(child) leads back to \(first), which contains it (a cycle)"
+                        : "group link \(child) is a second link to group \(first); each group is read through one path")
+                }
+                groups[info.addr] = child
+                try walk(child, ancestors: ancestors.union([info.addr]), groups: &groups, into: &result)
+            case H5O_TYPE_DATASET:
+                result.append(child)
+            default:
+                continue
+            }
+        }
     }
 
     struct DatasetInfo {
@@ -75,6 +140,7 @@ final class HDF5File: @unchecked Sendable {
     /// Shape, dtype and storage of a dataset. With `declaredDtype`, a `dtype` string attribute (this
     /// project's layout) names types HDF5 lacks, stored in a same-width integer.
     func datasetInfo(_ location: String, declaredDtype: Bool) throws(HDF5Error) -> DatasetInfo {
+        try hardPath(of: location)
         let dataset = try HDF5.check(H5Dopen2(file.id, location, pgpt_h5p_default()), .dataset, path: path, "cannot open dataset \(location)")
         defer { withExtendedLifetime(dataset) {} }
         let type = try HDF5.check(H5Dget_type(dataset.id), .datatype, path: path, "cannot read the type of \(location)")
@@ -98,6 +164,10 @@ final class HDF5File: @unchecked Sendable {
         }
         let space = try HDF5.check(H5Dget_space(dataset.id), .dataspace, path: path, "cannot read the shape of \(location)")
         defer { withExtendedLifetime(space) {} }
+        // h5py.Empty: no value at all, which reading would turn into a zero.
+        guard H5Sget_simple_extent_type(space.id) != H5S_NULL else {
+            throw HDF5Error(path: path, message: "dataset \(location) has a null dataspace (h5py.Empty): it holds no value")
+        }
         let rank = Int(H5Sget_simple_extent_ndims(space.id))
         guard rank >= 0 else { throw HDF5Error(path: path, message: "dataset \(location): unreadable dataspace") }
         var dims = [hsize_t](repeating: 0, count: rank)
@@ -107,6 +177,7 @@ final class HDF5File: @unchecked Sendable {
         }
         let plist = try HDF5.check(H5Dget_create_plist(dataset.id), .propertyList, path: path, "cannot read the layout of \(location)")
         defer { withExtendedLifetime(plist) {} }
+        try checkStorageInsideFile(plist.id, location: location)
         var shape = dims.map { Int($0) }
         if dtype.bitSize < 8 {
             // Packed types are stored as bytes; the logical shape is an attribute (docs/hdf5-layout.md).
@@ -115,10 +186,58 @@ final class HDF5File: @unchecked Sendable {
             else { throw HDF5Error(path: path, message: "dataset \(location): packed \(dtype.rawValue) data needs a shape attribute matching its bytes") }
             shape = logical
         }
-        guard dtype.byteCount(shape: shape) != nil else {
+        guard let declared = dtype.byteCount(shape: shape) else {
             throw HDF5Error(path: path, message: "dataset \(location): shape \(shape) is too large to address")
         }
-        return DatasetInfo(dtype: dtype, shape: shape, storage: try storage(plist.id, location: location))
+        let storage = try storage(plist.id, location: location)
+        try checkStoredSize(declared, dataset.id, plist.id, location: location)
+        return DatasetInfo(dtype: dtype, shape: shape, storage: storage)
+    }
+
+    /// Raw data in other files (external storage, virtual datasets) is never read: a checkpoint could
+    /// otherwise copy any file the user can read into its output.
+    private func checkStorageInsideFile(_ plist: hid_t, location: String) throws(HDF5Error) {
+        let count = H5Pget_external_count(plist)
+        if count > 0 {
+            var name = [CChar](repeating: 0, count: 256)
+            var offset: off_t = 0
+            var size: hsize_t = 0
+            _ = H5Pget_external(plist, 0, name.count, &name, &offset, &size)
+            throw HDF5Error(path: path, message: "dataset \(location) has external raw storage in \(count) other file(s) (\(HDF5.string(fromNullTerminated: name)), ...); only data inside the file is read")
+        }
+        if H5Pget_layout(plist) == H5D_VIRTUAL {
+            throw HDF5Error(path: path, message: "dataset \(location) is a virtual dataset (its data lives in other datasets or files); only data inside the file is read")
+        }
+    }
+
+    /// Deflate expands at most about 1032-fold; no compressed dataset may declare more than this many
+    /// bytes per byte stored.
+    static let maximumExpansion = 1032
+
+    /// The bytes a dataset declares must be stored in the file before anything is allocated for them:
+    /// all of them when uncompressed, at least 1/`maximumExpansion` of them when compressed. A few
+    /// hundred bytes of metadata can otherwise declare terabytes of never-written chunks, which HDF5
+    /// would fill with zeros.
+    private func checkStoredSize(_ declared: Int, _ dataset: hid_t, _ plist: hid_t, location: String) throws(HDF5Error) {
+        guard declared > 0 else { return }
+        let stored = H5Dget_storage_size(dataset)
+        var compressed = false
+        if H5Pget_layout(plist) == H5D_CHUNKED {
+            for i in 0..<max(0, H5Pget_nfilters(plist)) {
+                var flags: UInt32 = 0, count = 0, config: UInt32 = 0
+                var name = [CChar](repeating: 0, count: 64)
+                let filter = H5Pget_filter2(plist, UInt32(i), &flags, &count, nil, name.count, &name, &config)
+                // Shuffle reorders bytes and Fletcher32 adds a checksum: neither makes data smaller.
+                if filter != H5Z_FILTER_SHUFFLE && filter != H5Z_FILTER_FLETCHER32 { compressed = true }
+            }
+        }
+        let (limit, overflow) = Int(clamping: stored).multipliedReportingOverflow(by: compressed ? Self.maximumExpansion : 1)
+        guard overflow || declared <= limit else {
+            let rule = compressed
+                ? "compressed data may declare at most \(Self.maximumExpansion) times the bytes stored (\(limit))"
+                : "uncompressed data must be stored in full (never-written or partly written dataset?)"
+            throw HDF5Error(path: path, message: "dataset \(location) declares \(declared) bytes but the file stores \(stored) bytes for it; \(rule)")
+        }
     }
 
     private func storage(_ plist: hid_t, location: String) throws(HDF5Error) -> String {

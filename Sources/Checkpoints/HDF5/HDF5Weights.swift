@@ -24,6 +24,7 @@ public final class HDF5Weights: WeightSource, @unchecked Sendable {
     private let locations: [String: String]
 
     public init(path: String) throws {
+        try HDF5CrashGuard.check(path)
         file = try HDF5File(path: path)
         self.path = path
         let root = file.rootID
@@ -57,6 +58,7 @@ public final class HDF5Weights: WeightSource, @unchecked Sendable {
         } else if let layers = try file.splitStringListAttribute(on: root, name: "layer_names", location: "/") {
             layout = .keras
             for layer in layers {
+                try file.hardPath(of: "/" + layer)
                 let group = try HDF5.check(H5Gopen2(root, layer, pgpt_h5p_default()), .group, path: path, "layer_names lists \"\(layer)\" but there is no such group")
                 defer { withExtendedLifetime(group) {} }
                 let names = try file.splitStringListAttribute(on: group.id, name: "weight_names", location: "/" + layer) ?? []
