@@ -112,6 +112,14 @@ public struct CheckpointComparison: Codable, Sendable {
         if dtypeA == dtypeB, try withBytes(a, { ra in try withBytes(b) { rb in ra.elementsEqual(rb) } }) {
             return result(maxAbs: 0, maxRel: 0, mismatches: 0, withinRounding: nil)
         }
+        // Same dtype, values Float32 cannot all hold (16777217 as I32, 2^62 + 1 as I64, 1 + 1e-12 as F64):
+        // compared in their own type, so that no difference rounds away.
+        if dtypeA == dtypeB, [.i32, .u32, .i64, .u64, .f64].contains(dtypeA) {
+            let (maxAbs, maxRel, mismatches) = try withBytes(a) { ra in
+                try withBytes(b) { rb in compareNatively(ra, rb, dtype: dtypeA, count: a.info.elementCount, atol: atol, rtol: rtol) }
+            }
+            return result(maxAbs: maxAbs, maxRel: maxRel, mismatches: mismatches, withinRounding: nil)
+        }
         guard dtypeA.convertsToFloat32, dtypeB.convertsToFloat32 else {
             throw CheckpointError(path: name, "\(dtypeA.rawValue) and \(dtypeB.rawValue) tensors differ and cannot be compared element-wise")
         }
@@ -143,6 +151,46 @@ public struct CheckpointComparison: Codable, Sendable {
             }
         }
         return result(maxAbs: maxAbs, maxRel: maxRel, mismatches: mismatches, withinRounding: bound == nil ? nil : rounding)
+    }
+
+    /// Element-wise comparison of two same-dtype buffers without leaving the dtype: F64 in Double, integers
+    /// exactly (a difference is nonzero whenever the values differ, however large they are).
+    private static func compareNatively(_ ra: UnsafeRawBufferPointer, _ rb: UnsafeRawBufferPointer, dtype: DType, count: Int,
+                                        atol: Double, rtol: Double) -> (maxAbs: Double, maxRel: Double, mismatches: Int) {
+        var maxAbs = 0.0, maxRel = 0.0, mismatches = 0
+        func record(diff: Double, reference y: Double) {
+            maxAbs = max(maxAbs, diff)
+            if y != 0 { maxRel = max(maxRel, diff / abs(y)) }
+            if !(diff <= atol + rtol * abs(y)) { mismatches += 1 }
+        }
+        func integers<T: FixedWidthInteger>(_: T.Type) {
+            for i in 0..<count {
+                let x = T(littleEndian: ra.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+                let y = T(littleEndian: rb.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+                if x == y { continue }
+                // |x − y| as the unsigned magnitude of the wrapped difference: exact, never overflowing.
+                let diff = x > y ? Double(T.Magnitude(truncatingIfNeeded: x &- y)) : Double(T.Magnitude(truncatingIfNeeded: y &- x))
+                record(diff: diff, reference: Double(y))
+            }
+        }
+        switch dtype {
+        case .i32: integers(Int32.self)
+        case .u32: integers(UInt32.self)
+        case .i64: integers(Int64.self)
+        case .u64: integers(UInt64.self)
+        default:
+            for i in 0..<count {
+                let x = Double(bitPattern: UInt64(littleEndian: ra.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+                let y = Double(bitPattern: UInt64(littleEndian: rb.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+                if x.isNaN || y.isNaN {
+                    if x.isNaN != y.isNaN { mismatches += 1; maxAbs = .infinity }
+                    continue
+                }
+                if x == y { continue }
+                record(diff: abs(x - y), reference: y)
+            }
+        }
+        return (maxAbs, maxRel, mismatches)
     }
 
     private static func decode(_ raw: UnsafeRawBufferPointer, _ dtype: DType, _ first: Int, _ n: Int, into values: inout [Float]) {

@@ -216,3 +216,35 @@ import Testing
         #expect(try SHA256.hexDigest(ofFile: path) == theirs)
     }
 }
+
+/// `verify` compares same-dtype tensors in their own type (the "Hostile inputs" issue, item 9): values that
+/// Float32 cannot tell apart still differ.
+@Suite struct SameDTypeComparisonTests {
+    static func write(_ values: [(String, DType, [UInt8])], to path: String) throws {
+        try SafeTensorsWriter.write(values.map { TensorRecord(name: $0.0, dtype: $0.1, shape: [$0.2.count / ($0.1.bitSize / 8)], payload: .bytes($0.2)) },
+                                    metadata: ["format": "pt"], to: path)
+    }
+
+    static func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+
+    @Test func differencesFloat32CannotHoldAreFound() throws {
+        let dir = try TemporaryDirectory()
+        let a = dir.file("a.safetensors"), b = dir.file("b.safetensors")
+        try Self.write([("i32", .i32, Self.bytes([Int32(16_777_217), Int32.max])), ("i64", .i64, Self.bytes([Int64(1) << 62 + 1])),
+                        ("u64", .u64, Self.bytes([UInt64.max])), ("f64", .f64, Self.bytes([1.0, 1e300])),
+                        ("same", .i64, Self.bytes([Int64.min]))], to: a)
+        try Self.write([("i32", .i32, Self.bytes([Int32(16_777_216), Int32.min])), ("i64", .i64, Self.bytes([Int64(1) << 62])),
+                        ("u64", .u64, Self.bytes([UInt64.max - 1])), ("f64", .f64, Self.bytes([1.0 + 1e-12, 2e300])),
+                        ("same", .i64, Self.bytes([Int64.min]))], to: b)
+        let verdict = try CheckpointComparison.compare(a, b)
+        #expect(!verdict.passed)
+        let byName = Dictionary(uniqueKeysWithValues: verdict.tensors.map { ($0.name, $0) })
+        #expect(byName["i32"]?.mismatches == 2 && byName["i32"]?.maxAbsDiff == 4_294_967_295)
+        #expect(byName["i64"]?.mismatches == 1 && byName["i64"]?.maxAbsDiff == 1)
+        #expect(byName["u64"]?.mismatches == 1 && byName["u64"]?.maxAbsDiff == 1)
+        #expect(byName["f64"]?.mismatches == 2 && byName["f64"]?.maxAbsDiff == 1e300)
+        #expect(byName["same"]?.passed == true)
+        // A tolerance still applies, in the dtype's own arithmetic.
+        #expect(try CheckpointComparison.compare(a, b, atol: 5e300).tensors.first { $0.name == "f64" }?.passed == true)
+    }
+}
