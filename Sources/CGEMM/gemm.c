@@ -1,8 +1,10 @@
 // The packed GEMM (CGEMM.h): BLIS-style blocking over weights packed once, an AVX-512, an AVX2 and a
 // scalar micro-kernel chosen at run time. Every micro-kernel keeps one accumulator per output element and
-// adds the products in k order with fused multiply-adds, continuing the same chain across K blocks (the
-// partial sum is stored and reloaded, which is exact), so blocking, tiling and threading never change an
-// element's arithmetic. The scalar reference and the checks live beside the Swift front-end (KernelTests).
+// adds the products in k order with fused multiply-adds from zero, continuing the same chain across K
+// blocks (the partial sum is stored and reloaded, which is exact), then adds the bias and the residual
+// once each (pgpt_gemm_many's epilogue), so blocking, tiling and threading never change an
+// element's arithmetic. The scalar reference (Kernels.linearReference) and the checks that hold every
+// micro-kernel to it bit for bit (InvarianceTests) live beside the Swift front-end.
 #include "CGEMM.h"
 
 #include <math.h>

@@ -33,12 +33,7 @@ import Testing
             (good.replacingOccurrences(of: "  - metric: acc", with: "  - metric: pearson"), "metric_list"),
             (good + "\n  : : [", "yaml"),
         ] {
-            let path = dir.file("bad.yaml")
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            #expect { try TaskRegistry(directory: dir.path) } throws: { error in
-                guard let e = error as? TaskError else { return false }
-                return e.task == path && e.key.hasPrefix(key) && !e.description.contains("\n")
-            }
+            try Self.expectRefusal(text, in: dir) { $0.hasPrefix(key) }
         }
     }
 
@@ -48,12 +43,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let good = try String(contentsOfFile: Self.tasksDirectory + "/glue/rte.yaml", encoding: .utf8)
         for name in ["x/../../../../victimdir/victim", "a/escaped", #"a\\b"#, "..", ".hidden", "\"\"", #""a\0b""#, #""a\nb""#] {
-            let path = dir.file("bad.yaml")
-            try good.replacingOccurrences(of: "task: rte\n", with: "task: \(name)\n").write(toFile: path, atomically: true, encoding: .utf8)
-            #expect { try TaskRegistry(directory: dir.path) } throws: { error in
-                guard let e = error as? TaskError else { return false }
-                return e.task == path && e.key == "task" && !e.description.contains("\n") && !e.description.contains("\0")
-            }
+            try Self.expectRefusal(good.replacingOccurrences(of: "task: rte\n", with: "task: \(name)\n"), in: dir) { $0 == "task" }
         }
     }
 
@@ -68,12 +58,18 @@ import Testing
             (cola.replacingOccurrences(of: "  test: {header: true, text_a: sentence}", with: "  test: {header: false, text_a: 3, text_b: -5}"), "split_formats.test.text_b"),
         ] {
             #expect(text != cola)
-            let path = dir.file("bad.yaml")
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            #expect { try TaskRegistry(directory: dir.path) } throws: { error in
-                guard let e = error as? TaskError else { return false }
-                return e.task == path && e.key == key && !e.description.contains("\n")
-            }
+            try Self.expectRefusal(text, in: dir) { $0 == key }
+        }
+    }
+
+    /// Writes `text` as the directory's task file and expects the registry to refuse it in one line (no
+    /// newline, no NUL echoed) naming that file and a key `key` accepts.
+    static func expectRefusal(_ text: String, in dir: TemporaryDirectory, key: (String) -> Bool) throws {
+        let path = dir.file("bad.yaml")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { try TaskRegistry(directory: dir.path) } throws: { error in
+            guard let e = error as? TaskError else { return false }
+            return e.task == path && key(e.key) && !e.description.contains("\n") && !e.description.contains("\0")
         }
     }
 }

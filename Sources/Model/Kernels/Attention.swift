@@ -64,7 +64,7 @@ extension Kernels {
         let queryScale: Float? = scale.significandBitPattern == 0 ? 1 / scale : nil
         KernelThreads.parallelRanges(s.batch * s.kvHeads, threads: threads) { tasks in
             // Per-worker scratch: the row's visible keys and values gathered, stacked queries, their scores,
-            // outputs, each query's visible-key count, zeros for the softmax's additive mask.
+            // outputs, each query's visible-key count.
             var visibleKeys = [Int](), counts = [Int](repeating: 0, count: block)
             // Values are gathered k-major with rows padded to whole GEMM panels (zeros), which the direct GEMM
             // reads in place.
@@ -74,14 +74,12 @@ extension Kernels {
             var packedQueries = [Float](repeating: 0, count: stacked * d)
             var scores = [Float](repeating: 0, count: stacked * max(1, s.keyLength))
             var packedOutputs = [Float](repeating: 0, count: stacked * d)
-            let zeros = [Float](repeating: 0, count: max(1, s.keyLength))
             var meanValue = [Float](repeating: 0, count: d)
             keys.withUnsafeMutableBufferPointer { kp in
             values.withUnsafeMutableBufferPointer { vp in
             packedQueries.withUnsafeMutableBufferPointer { qp in
             scores.withUnsafeMutableBufferPointer { sp in
             packedOutputs.withUnsafeMutableBufferPointer { op in
-            zeros.withUnsafeBufferPointer { zp in
             meanValue.withUnsafeMutableBufferPointer { mean in
                 var previousRow = -1
                 for task in tasks {
@@ -125,7 +123,7 @@ extension Kernels {
                             for row in 0..<rows where counts[row % n] > 0 {
                                 let scoresRow = sp.baseAddress! + row * keyCount, visible = counts[row % n]
                                 if queryScale == nil { for j in 0..<visible { scoresRow[j] /= scale } }
-                                _ = maskedSoftmax(scoresRow, visible: visible, total: keyCount, additive: zp.baseAddress!)
+                                maskedSoftmax(scoresRow, visible: visible, total: keyCount)
                             }
                             gemm(op.baseAddress!, leading: d, sp.baseAddress!, leading: keyCount, kMajor: UnsafePointer(vp.baseAddress!),
                                  leading: valueStride, rows: rows, n: d, k: keyCount, instructionSet: isa)
@@ -148,7 +146,7 @@ extension Kernels {
                         start += n
                     }
                 }
-            }}}}}}}
+            }}}}}}
         }
     }
 

@@ -68,7 +68,6 @@ enum KernelCalls {
 
     /// out[0 ..< rows·out] = x·Wᵀ (+ b), or `+=` with `accumulate` (the residual add folded into the GEMM).
     static func linear(into out: inout [Float], _ x: [Float], rows: Int, _ w: PackedMatrix, accumulate: Bool = false) {
-        precondition(out.count >= rows * w.rows)
         out.withUnsafeMutableBufferPointer { linears(x, rows: rows, [Kernels.LinearOutput($0, w, accumulate: accumulate)]) }
     }
 
@@ -92,7 +91,6 @@ enum KernelCalls {
 
     private static func linears(_ x: [Float], rows: Int, _ outputs: [Kernels.LinearOutput]) {
         KernelProfile.measure("linear") {
-            for o in outputs { precondition(o.out.count >= rows * o.weight.rows && x.count >= rows * o.weight.columns) }
             x.withUnsafeBufferPointer { Kernels.linears($0, rows: rows, outputs, threads: KernelThreads.current) }
         }
     }

@@ -26,7 +26,7 @@ enum KernelThreads {
     /// scripts that pin OpenBLAS keep pinning the whole forward pass).
     private static func initialCount() -> Int {
         let environment = ProcessInfo.processInfo.environment
-        for name in ["PIXELGPT_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"] {
+        for name in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"] {
             if let value = environment[name].flatMap({ Int($0) }), value > 0 { return value }
         }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)

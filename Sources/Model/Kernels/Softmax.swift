@@ -4,30 +4,24 @@ extension Kernels {
     /// In-place softmax of one row in fp32 (SPEC 3.6.6): subtract the max, exponentiate, normalise.
     public static func softmax(_ row: UnsafeMutableBufferPointer<Float>) {
         guard !row.isEmpty else { return }
-        let zeros = [Float](repeating: 0, count: row.count)
-        zeros.withUnsafeBufferPointer { _ = maskedSoftmax(row.baseAddress!, visible: row.count, total: row.count, additive: $0.baseAddress!) }
+        maskedSoftmax(row.baseAddress!, visible: row.count, total: row.count)
     }
 
-    /// The attention's softmax of one score row, 16 lanes at a time: entries 0 ..< visible plus
-    /// `additive` (0, or −∞ for a masked key) are normalised, entries visible ..< total (keys after the
-    /// query's position) are set to 0. Returns false, leaving the row untouched, when no entry is visible.
+    /// The attention's softmax of one score row, 16 lanes at a time: entries 0 ..< visible (the query's
+    /// visible keys) are normalised, entries visible ..< total (keys only later queries of its block see)
+    /// are set to 0. A row whose entries are all −∞ is left untouched.
     @inline(__always)
-    static func maskedSoftmax(_ row: UnsafeMutablePointer<Float>, visible: Int, total: Int, additive: UnsafePointer<Float>) -> Bool {
+    static func maskedSoftmax(_ row: UnsafeMutablePointer<Float>, visible: Int, total: Int) {
         let lanes = FloatVector.scalarCount, vectorCount = visible - visible % lanes
         var maxima = FloatVector(repeating: -.infinity)
         var i = 0
         while i < vectorCount {
-            let value = UnsafeRawPointer(row + i).loadUnaligned(as: FloatVector.self) + UnsafeRawPointer(additive + i).loadUnaligned(as: FloatVector.self)
-            UnsafeMutableRawPointer(row + i).storeBytes(of: value, as: FloatVector.self)
-            maxima = Kernels.maximum(maxima, value)
+            maxima = Kernels.maximum(maxima, UnsafeRawPointer(row + i).loadUnaligned(as: FloatVector.self))
             i += lanes
         }
         var maximum = largestLane(maxima)
-        for j in vectorCount..<visible {
-            row[j] += additive[j]
-            maximum = Swift.max(maximum, row[j])
-        }
-        guard maximum > -.infinity else { return false }
+        for j in vectorCount..<visible { maximum = Swift.max(maximum, row[j]) }
+        guard maximum > -.infinity else { return }
         var sums = FloatVector()
         i = 0
         while i < vectorCount {
@@ -51,7 +45,6 @@ extension Kernels {
         }
         for j in vectorCount..<visible { row[j] *= inverse }
         if total > visible { (row + visible).update(repeating: 0, count: total - visible) }
-        return true
     }
 
     /// Scalar reference of `softmax` in fp64.
