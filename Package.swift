@@ -30,32 +30,35 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "SafeTensors"),
+        // The bottom: one SHA-256, SplitMix64, staged writes, JSON Lines, project resources.
+        .target(name: "Support"),
+        .target(name: "SafeTensors", dependencies: ["Support"]),
         // The forward pass's GEMM: C for run-time choice of AVX-512 / AVX2 / scalar micro-kernels (Swift has
         // no per-function target features). Optimised in debug builds too, and never contracted: each
         // product is an explicit FMA, so every path computes the same bits.
         .target(name: "CGEMM", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
-        .target(name: "Model", dependencies: ["CGEMM", "COpenBLAS"]),
-        .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
-        .target(name: "Text", dependencies: ["CJSONC"]),
-        .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
-        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Model", dependencies: ["Support", "CGEMM", "COpenBLAS"]),
+        .target(name: "Checkpoints", dependencies: ["Support", "SafeTensors", "Model", "CHDF5"]),
+        .target(name: "Text", dependencies: ["Support", "CJSONC"]),
+        .target(name: "Render", dependencies: ["Support", "CPangoCairo", "CZlib"]),
+        .target(name: "Eval", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
-                "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Eval",
+                "Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Eval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Helpers shared by the test targets (temporary directories, child processes, the Python reference).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Support", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Support", "Model", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvalTests", dependencies: ["Support", "Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),

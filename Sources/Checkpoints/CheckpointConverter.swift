@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import SafeTensors
+import Support
 
 /// `pixelgpt convert`: any readable layout to safetensors or HDF5, optionally changing float precision
 /// and sharding. Streams tensor by tensor (one source tensor in memory at a time), carries config.json
@@ -78,33 +79,29 @@ public enum CheckpointConverter {
         metadata.merge(try provenance(location: location, options: options)) { _, new in new }
         let configText = try loadedConfig.map { try updatedConfig($0.text, dtype: options.dtype, path: location.configPath ?? sourcePath) }
 
-        // A directory is assembled under a temporary name and renamed at the end; a single file is written
-        // atomically by its writer.
-        let staging = asDirectory ? AtomicFile.temporaryPath(for: destination) : destination
-        if asDirectory { try AtomicFile.requireFreeSpace(records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }, at: staging) }
-        defer { if asDirectory { try? FileManager.default.removeItem(atPath: staging) } }
-        var files: [String]
+        // A directory is assembled under a temporary name and renamed at the end (StagedOutput); a single
+        // file is staged the same way by its writer.
+        var files: [String] = []
         if asDirectory {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-            files = try writeWeights(records, metadata: metadata, configText: configText, format: format, directory: staging, options: options)
-            if let directory = location.directory {
-                for name in location.companionFiles where name != "config.json" {
-                    try FileManager.default.copyItem(atPath: directory + "/" + name, toPath: staging + "/" + name)
-                    files.append(name)
+            try StagedOutput.requireFreeSpace(records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }, at: destination)
+            try StagedOutput.commit(destination) { staging in
+                try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+                files = try writeWeights(records, metadata: metadata, configText: configText, format: format, directory: staging, options: options)
+                if let directory = location.directory {
+                    for name in location.companionFiles where name != "config.json" {
+                        try FileManager.default.copyItem(atPath: directory + "/" + name, toPath: staging + "/" + name)
+                        files.append(name)
+                    }
                 }
-            }
-            if let configText {
-                try Data(configText.utf8).write(to: URL(fileURLWithPath: staging + "/config.json"))
-                files.append("config.json")
-            }
-            if FileManager.default.fileExists(atPath: destination) { try FileManager.default.removeItem(atPath: destination) }
-            guard rename(staging, destination) == 0 else {
-                throw CheckpointError(path: destination, "cannot move the converted checkpoint into place: \(String(cString: strerror(errno)))")
+                if let configText {
+                    try Data(configText.utf8).write(to: URL(fileURLWithPath: staging + "/config.json"))
+                    files.append("config.json")
+                }
             }
         } else {
             switch format {
-            case .safetensors: try SafeTensorsWriter.write(records, metadata: metadata, to: staging)
-            case .hdf5: try HDF5WeightWriter.write(records, metadata: metadata, configJSON: configText, to: staging, options: .init(gzipLevel: options.gzipLevel))
+            case .safetensors: try SafeTensorsWriter.write(records, metadata: metadata, to: destination)
+            case .hdf5: try HDF5WeightWriter.write(records, metadata: metadata, configJSON: configText, to: destination, options: .init(gzipLevel: options.gzipLevel))
             }
             files = [(destination as NSString).lastPathComponent]
         }

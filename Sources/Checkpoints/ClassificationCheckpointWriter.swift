@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import SafeTensors
+import Support
 
 /// Writes a head trained here as a checkpoint that transformers loads as ErniePixelForSequenceClassification
 /// (SPEC 2.2): config.json (the source's, with the classification fields), a sharded safetensors index, the
@@ -100,7 +101,7 @@ public enum ClassificationCheckpointWriter {
         records.append(TensorRecord(name: "score.weight", dtype: .f32, shape: score.shape, payload: .float32(score.values)))
         let bytes = records.reduce(0) { $0 + ($1.dtype.byteCount(shape: $1.shape) ?? 0) }
         let target = try staging(directory, source: source, config: config, labels: labels) { staging, _ in
-            try AtomicFile.requireFreeSpace(bytes, at: staging.path)
+            try StagedOutput.requireFreeSpace(bytes, at: staging.path)
             try SafeTensorsWriter.write(records, metadata: ["format": "pt"], to: staging.appendingPathComponent("model.safetensors").path)
         }
         return ["config.json", "model.safetensors"].map { target.path + "/" + $0 }
@@ -155,10 +156,9 @@ public enum ClassificationCheckpointWriter {
             try fm.removeItem(at: target)
         }
         try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // The same staging name as `pixelgpt convert` and the writers use (AtomicFile).
-        let staging = URL(fileURLWithPath: AtomicFile.temporaryPath(for: target.path))
-        try fm.createDirectory(at: staging, withIntermediateDirectories: false)
-        do {
+        try StagedOutput.commit(target.path) { stagingPath in
+            let staging = URL(fileURLWithPath: stagingPath)
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(classifier).write(to: staging.appendingPathComponent("config.json"))
@@ -168,10 +168,6 @@ public enum ClassificationCheckpointWriter {
                     try fm.copyItem(atPath: (sourceDirectory as NSString).appendingPathComponent(name), toPath: staging.appendingPathComponent(name).path)
                 }
             }
-            try fm.moveItem(at: staging, to: target)
-        } catch {
-            try? fm.removeItem(at: staging)
-            throw error
         }
         return target
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import SafeTensors
+import Support
 
 /// Random-weight checkpoints in exactly the released layout (SPEC 2.1, 10): config.json,
 /// generation_config.json and an F32 model.safetensors with `{"format": "pt"}` metadata. Weights follow
@@ -21,22 +22,15 @@ public enum RandomCheckpoint {
             }
             try fm.removeItem(atPath: directory)
         }
-        let url = URL(fileURLWithPath: directory)
-        let staging = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
-        try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        do {
+        try fm.createDirectory(atPath: URL(fileURLWithPath: directory).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try StagedOutput.commit(directory) { staging in
+            try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(config).write(to: URL(fileURLWithPath: staging + "/config.json"))
             let generation = #"{"_from_model_config": true, "bos_token_id": \#(config.bosTokenId), "eos_token_id": \#(config.eosTokenId), "transformers_version": "4.36.2"}"#
             try Data((generation + "\n").utf8).write(to: URL(fileURLWithPath: staging + "/generation_config.json"))
             try SafeTensorsWriter.write(records(config: config, seed: seed), metadata: ["format": "pt"], to: staging + "/model.safetensors")
-            try fm.createDirectory(atPath: url.deletingLastPathComponent().path, withIntermediateDirectories: true)
-            try fm.moveItem(atPath: staging, toPath: directory)
-        } catch {
-            try? fm.removeItem(atPath: staging)
-            throw error
         }
         return ["config.json", "generation_config.json", "model.safetensors"].map { directory + "/" + $0 }
     }

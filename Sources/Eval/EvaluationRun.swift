@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Support
 import Model
 import Render
 import SafeTensors
@@ -104,7 +105,7 @@ public final class EvaluationRun {
             tokenizer = try SentencePieceTokenizer(contentsOf: path)
             // A directory holds the tokenizer under one of its usual names; hash the file actually read.
             let file = SentencePieceTokenizer.fileNames.map { path + "/" + $0 }.first { FileManager.default.fileExists(atPath: $0) } ?? path
-            tokenizerHash = try Checkpoints.SHA256.hexDigest(ofFile: file)
+            tokenizerHash = try SHA256.hexDigest(ofFile: file)
             log("tokenizer: \(path)")
         } else {
             tokenizer = nil
@@ -127,7 +128,7 @@ public final class EvaluationRun {
             let directory = (index as NSString).deletingLastPathComponent
             files = try ShardIndex.read(path: index).shardFiles.map { directory + "/" + $0 }
         }
-        return try files.map { "\(($0 as NSString).lastPathComponent):\(try Checkpoints.SHA256.hexDigest(ofFile: $0))" }
+        return try files.map { "\(($0 as NSString).lastPathComponent):\(try SHA256.hexDigest(ofFile: $0))" }
     }
 
     /// The checkpoint's own tokenizer, else the Llama-2 tokenizer of the data directory (the same file the

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Support
 import SafeTensors
 
 /// Pooled features on disk, so that a second run with another head costs no forward passes. One
@@ -44,9 +45,9 @@ public struct FeatureCache: Sendable {
         }
 
         var fileName: String {
-            var hasher = Checkpoints.SHA256()
+            var hasher = SHA256()
             hasher.update(Array(canonical.utf8))
-            return Checkpoints.SHA256.hex(hasher.finalize()) + ".safetensors"
+            return SHA256.hex(hasher.finalize()) + ".safetensors"
         }
     }
 

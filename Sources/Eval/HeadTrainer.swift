@@ -1,3 +1,4 @@
+import Support
 import Checkpoints
 
 /// The HF Trainer's loop (SPEC 8) for any `Trainable`: shuffled mini-batches (a new permutation per

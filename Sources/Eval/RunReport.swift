@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import SafeTensors
 
 /// `pixelgpt report`: one leaderboard over several `pixelgpt eval` runs (docs/report.md). Rows are checkpoint

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Support
 import Model
 
 /// The bias-free `score` layer of ErniePixelForSequenceClassification (SPEC 2.2, 4) on cached pooled

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Render
 import SafeTensors
 import Yams

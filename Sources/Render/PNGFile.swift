@@ -1,5 +1,6 @@
 import CPangoCairo
 import Foundation
+import Support
 
 /// PNG in and out through cairo, for strips: RGB strips as 8-bit RGB PNGs, gray and binary strips as 8-bit
 /// greyscale PNGs (cairo writes an A8 surface as grey), the same kinds of file as the goldens.
@@ -48,18 +49,9 @@ public enum PNGFile {
             }
         }
         cairo_surface_mark_dirty(surface)
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/." + (path as NSString).lastPathComponent
-            + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let status = cairo_surface_write_to_png(surface, temporary)
-        guard status == CAIRO_STATUS_SUCCESS else {
-            unlink(temporary)
-            throw RenderError(path: path, .writeFailed(String(cString: cairo_status_to_string(status))))
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw RenderError(path: path, .writeFailed(reason))
+        try StagedOutput.commit(path, failure: { RenderError(path: path, .writeFailed($0.reason)) }) { (temporary: String) throws(RenderError) in
+            let status = cairo_surface_write_to_png(surface, temporary)
+            guard status == CAIRO_STATUS_SUCCESS else { throw RenderError(path: path, .writeFailed(String(cString: cairo_status_to_string(status)))) }
         }
     }
 

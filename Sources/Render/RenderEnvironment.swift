@@ -1,5 +1,6 @@
 import CPangoCairo
 import Foundation
+import Support
 
 /// What a rendering-based result depends on besides the text: library versions, the renderer settings and the
 /// exact font files (sha256), recorded with results for provenance (DESIGN.md, conventions; golden
@@ -53,16 +54,20 @@ extension TextRenderer {
     public func environment(fallbackFonts: Int = 8) throws(RenderError) -> RenderEnvironment {
         let versions = RenderEnvironment.libraryVersions()
         var records: [RenderEnvironment.FontFile] = [
-            .init(family: familyName, file: config.fontFile, index: 0, sha256: try SHA256.hex(fileAt: config.fontFile)),
+            .init(family: familyName, file: config.fontFile, index: 0, sha256: try Self.sha256(ofFile: config.fontFile)),
         ]
         for (family, file, index) in fallbackOrder(limit: fallbackFonts)
         where !records.contains(where: { $0.file == file && $0.index == index }) {
-            records.append(.init(family: family, file: file, index: index, sha256: try SHA256.hex(fileAt: file)))
+            records.append(.init(family: family, file: file, index: index, sha256: try Self.sha256(ofFile: file)))
         }
         return RenderEnvironment(
             pango: versions.pango, cairo: versions.cairo, harfbuzz: versions.harfbuzz, freetype: versions.freetype,
             fontconfig: versions.fontconfig, rendererDirectory: directory, fontsConf: fontsConfPath,
-            fontsConfSHA256: try SHA256.hex(fileAt: fontsConfPath), fontDescription: fontDescriptionString, fonts: records)
+            fontsConfSHA256: try Self.sha256(ofFile: fontsConfPath), fontDescription: fontDescriptionString, fonts: records)
+    }
+
+    static func sha256(ofFile path: String) throws(RenderError) -> String {
+        do { return try SHA256.hexDigest(ofFile: path) } catch { throw RenderError(path: path, .cannotRead(error.reason)) }
     }
 
     /// FcFontSort of the family pattern after FcConfigSubstitute and FcDefaultSubstitute: the order in which

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Finds the renderer directory when none is given: $PIXELGPT_RENDERER, else the project's renderers/noto found
 /// above the executable (a build folder inside the checkout), else renderers/noto under the current directory.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Support
 
 /// A tensor to be written: its name, stored dtype and shape, and where its bytes come from.
 public struct TensorRecord: Sendable {
@@ -71,6 +72,9 @@ public enum SafeTensorsWriter {
     /// Elements converted per chunk when streaming converted or generated payloads.
     static let chunkElements = 1 << 20
 
+    /// How a failure of the staged write is reported in this module's terms.
+    static func writeFailure(_ error: FileAccessError) -> SafeTensorsError { SafeTensorsError(path: error.path, .writeFailed(error.reason)) }
+
     /// Writes `records` to `path`. Returns the header as written.
     @discardableResult
     public static func write(_ records: [TensorRecord], metadata: [String: String]? = nil, to path: String) throws(SafeTensorsError) -> SafeTensorsHeader {
@@ -83,8 +87,8 @@ public enum SafeTensorsWriter {
             offset += size
         }
         let headerBytes = SafeTensorsHeader.encode(tensors: infos, metadata: metadata)
-        try AtomicFile.requireFreeSpace(headerBytes.count + offset, at: path)
-        try AtomicFile.write(to: path) { (sink: inout ByteSink) throws(SafeTensorsError) in
+        try StagedOutput.requireFreeSpace(headerBytes.count + offset, at: path, failure: Self.writeFailure)
+        try AtomicFile.write(to: path, failure: Self.writeFailure) { (sink: inout ByteSink) throws(SafeTensorsError) in
             sink.append(headerBytes)
             for (record, info) in zip(ordered, infos) {
                 let before = sink.count
@@ -197,7 +201,7 @@ public enum SafeTensorsWriter {
         case .generated(let fill):
             encodeChunks(count: record.elementCount, dtype: record.dtype, into: &sink, fill: fill)
         }
-        try sink.flushIfFailed()
+        do { try sink.flushIfFailed() } catch { throw SafeTensorsError(path: path, .writeFailed(error.reason)) }
     }
 
     /// Produces Float32 values chunk by chunk, encodes each as `dtype` and appends it.
@@ -219,137 +223,5 @@ public enum SafeTensorsWriter {
             sink.append(UnsafeRawBufferPointer(out))
             first += n
         }
-    }
-}
-
-/// Buffered appends to a file descriptor. A write error is remembered and reported at the next check,
-/// so that appends stay non-throwing inside conversion loops.
-public struct ByteSink: ~Copyable {
-    /// -1 for an in-memory sink, which keeps everything in `buffer`.
-    private let fd: Int32
-    private let path: String
-    private var buffer: [UInt8] = []
-    private var failure: String?
-    /// Bytes appended so far.
-    public private(set) var count = 0
-    static let bufferSize = 4 << 20
-
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
-        buffer.reserveCapacity(Self.bufferSize)
-    }
-
-    /// A sink that collects the bytes in memory (for formats that write a tensor in one call).
-    static func inMemory(capacity: Int) -> ByteSink {
-        var sink = ByteSink(fd: -1, path: "<memory>")
-        sink.buffer.reserveCapacity(capacity)
-        return sink
-    }
-
-    /// The bytes an in-memory sink collected.
-    consuming func collectedBytes() -> [UInt8] {
-        precondition(fd < 0, "only an in-memory sink collects bytes")
-        return buffer
-    }
-
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        count += bytes.count
-        if fd < 0 {
-            buffer.append(contentsOf: bytes)
-            return
-        }
-        if buffer.count + bytes.count > Self.bufferSize { flush() }
-        if bytes.count >= Self.bufferSize {
-            writeAll(bytes)
-        } else {
-            buffer.append(contentsOf: bytes)
-        }
-    }
-
-    public mutating func append(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { append($0) }
-    }
-
-    mutating func flush() {
-        guard fd >= 0, !buffer.isEmpty else { return }
-        let pending = buffer
-        buffer.removeAll(keepingCapacity: true)
-        pending.withUnsafeBytes { writeAll($0) }
-    }
-
-    private mutating func writeAll(_ bytes: UnsafeRawBufferPointer) {
-        guard failure == nil, var p = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let n = Glibc.write(fd, p, remaining)
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = String(cString: strerror(errno))
-                return
-            }
-            p += n
-            remaining -= n
-        }
-    }
-
-    /// Throws the first write error, if any happened.
-    mutating func flushIfFailed() throws(SafeTensorsError) {
-        if let failure { throw SafeTensorsError(path: path, .writeFailed(failure)) }
-    }
-
-    mutating func finish() throws(SafeTensorsError) {
-        flush()
-        try flushIfFailed()
-    }
-}
-
-/// Writes a file under a temporary name in the destination's directory and renames it into place only
-/// after everything was written and synced: a reader never sees a half-written file, and a failed write
-/// leaves nothing behind.
-public enum AtomicFile {
-    public static func write(to path: String, _ produce: (inout ByteSink) throws(SafeTensorsError) -> Void) throws(SafeTensorsError) {
-        let temporary = temporaryPath(for: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SafeTensorsError(path: path, .writeFailed("cannot create \(temporary): \(String(cString: strerror(errno)))")) }
-        var committed = false
-        defer {
-            if !committed { unlink(temporary) }
-        }
-        do {
-            defer { close(fd) }
-            var sink = ByteSink(fd: fd, path: path)
-            try produce(&sink)
-            try sink.finish()
-            guard fsync(fd) == 0 else { throw SafeTensorsError(path: path, .writeFailed("fsync: \(String(cString: strerror(errno)))")) }
-        }
-        guard rename(temporary, path) == 0 else { throw SafeTensorsError(path: path, .writeFailed("rename: \(String(cString: strerror(errno)))")) }
-        committed = true
-    }
-
-    /// Writes small contents (an index, a config) atomically.
-    public static func write(_ bytes: [UInt8], to path: String) throws(SafeTensorsError) {
-        try write(to: path) { (sink: inout ByteSink) in sink.append(bytes) }
-    }
-
-    /// Fails early, naming the numbers, when the file system holding `path` has less than `bytes` (plus
-    /// 1 MiB of headroom) free: better than discovering it after gigabytes were written, and some writers
-    /// (HDF5) handle a full disk badly.
-    public static func requireFreeSpace(_ bytes: Int, at path: String) throws(SafeTensorsError) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? "."
-        var info = statvfs()
-        guard statvfs(directory, &info) == 0 else { return }  // unknown: let the write itself report
-        let free = Int(info.f_bavail) * Int(info.f_frsize)
-        guard free >= bytes + (1 << 20) else {
-            throw SafeTensorsError(path: path, .writeFailed("needs \(bytes) bytes but the file system has \(free) free"))
-        }
-    }
-
-    public static func temporaryPath(for path: String) -> String {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        return "\(directory).\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// `model.safetensors.index.json`: which shard holds which tensor, as Hugging Face writes it:
 /// `{"metadata": {"total_size": BYTES, ...}, "weight_map": {NAME: SHARD_FILE, ...}}`.
@@ -200,7 +201,7 @@ extension SafeTensorsWriter {
             written.append(prefix + file)
         }
         let indexPath = prefix + base + ".safetensors.index.json"
-        try AtomicFile.write(ShardIndex(weightMap: weightMap, totalSize: total).encoded(), to: indexPath)
+        try AtomicFile.write(to: indexPath, failure: writeFailure) { (sink: inout ByteSink) throws(SafeTensorsError) in sink.append(ShardIndex(weightMap: weightMap, totalSize: total).encoded()) }
         written.append(indexPath)
         return written
     }

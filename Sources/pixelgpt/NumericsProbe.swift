@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Support
 import Model
 import Render
 import SafeTensors

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Support
 import Render
 
 struct Render: ParsableCommand {
@@ -289,8 +290,6 @@ struct Render: ParsableCommand {
     }
 
     private func writeAtomically(_ data: Data, to path: String) throws(RenderError) {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw RenderError(path: path, .writeFailed(error.localizedDescription))
-        }
+        do { try AtomicFile.write(Array(data), to: path) } catch { throw RenderError(path: path, .writeFailed(error.reason)) }
     }
 }

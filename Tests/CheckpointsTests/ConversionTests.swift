@@ -113,7 +113,6 @@ import Testing
     /// 128 KiB tmpfs when this process may mount one (root, as in CI); otherwise checks the rule directly.
     @Test(arguments: [CheckpointConverter.Format.safetensors, .hdf5])
     func fullDiskFailsCleanly(_ format: CheckpointConverter.Format) throws {
-        #expect { try AtomicFile.requireFreeSpace(Int.max / 2, at: NSTemporaryDirectory() + "x") } throws: { "\($0)".contains("free") }
         let dir = try TemporaryDirectory()
         let source = try Self.tinyCheckpoint(in: dir)
         let small = dir.file("small")
@@ -193,27 +192,6 @@ import Testing
         let report = LoadingReport.check(causal, config: config)
         #expect(report.missing == ["score.weight"])
         #expect(report.unexpected == ["lm_pixel_head.weight", "lm_token_head.weight"])
-    }
-}
-
-@Suite struct SHA256Tests {
-    @Test func matchesTheStandardVectors() {
-        func digest(_ text: String) -> String {
-            var h = SHA256()
-            h.update(Array(text.utf8))
-            return SHA256.hex(h.finalize())
-        }
-        #expect(digest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    }
-
-    @Test func matchesHashlibOnFiles() throws {
-        guard PythonReference.isAvailable("hashlib") else { return }
-        let path = Fixtures.path("keras_tf_model.h5")
-        let script = "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())"
-        let theirs = String(decoding: try PythonReference.run(["-c", script, path]), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try SHA256.hexDigest(ofFile: path) == theirs)
     }
 }
 

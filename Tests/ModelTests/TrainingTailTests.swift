@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Support
 import Testing
 @testable import Model
 

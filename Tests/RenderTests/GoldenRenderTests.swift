@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Testing
 @testable import Render
 
@@ -36,7 +37,7 @@ import Testing
             let layoutMatches = strip.numTextPatches == c.numTextPatches && strip.sepPatches == c.sepPatches
             #expect(strip.numTextPatches == c.numTextPatches, "\(c.id): num_text_patches")
             #expect(strip.sepPatches == c.sepPatches, "\(c.id): sep_patches")
-            let pixelsMatch = SHA256.hex(strip.pixels) == c.pixelSha256
+            let pixelsMatch = SHA256.hexDigest(of: strip.pixels) == c.pixelSha256
             var maxDifference = 0, differing = 0
             if !pixelsMatch {
                 let image = try PNGFile.read(golden + "/" + c.png)

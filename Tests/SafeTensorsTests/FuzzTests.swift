@@ -1,4 +1,4 @@
-import Checkpoints
+import Support
 import Foundation
 import Testing
 @testable import SafeTensors
@@ -73,7 +73,7 @@ import Testing
                 #expect(8 + file.header.headerLength + covered == mutant.count, "iteration \(iteration)")
             } catch {
                 rejected += 1
-                #expect(!error.description.isEmpty && !error.description.contains("\n"))
+                #expect(!"\(error)".isEmpty && !"\(error)".contains("\n"))
             }
         }
         // Both outcomes must actually occur, or the mutator is not exercising the reader.

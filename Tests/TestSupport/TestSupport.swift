@@ -57,6 +57,10 @@ public enum PythonReference {
 
     public static var isRequired: Bool { ProcessInfo.processInfo.environment["PIXELGPT_REQUIRE_PYTHON"] == "1" }
 
+    /// For `.enabled(if:)`: a test that needs `modules` runs when they import, and also when CI requires
+    /// Python, so that their absence there fails the test instead of skipping it.
+    public static func isAvailableOrRequired(_ modules: String) -> Bool { isRequired || isAvailable(modules) }
+
     /// python3 with `arguments`; its stdout, or an error carrying its stderr on a non-zero exit.
     public static func run(_ arguments: [String]) throws -> Data {
         let result = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments)

@@ -1,6 +1,7 @@
 import CHDF5
 import Foundation
 import SafeTensors
+import Support
 
 /// Writes this project's HDF5 layout (docs/hdf5-layout.md): one dataset per tensor at the root, named by
 /// its full dotted key, little-endian, with a `dtype` attribute; root attributes `format`,
@@ -24,7 +25,7 @@ public enum HDF5WeightWriter {
     ) throws {
         _ = HDF5.silenced
         let bytes = records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }
-        try AtomicFile.requireFreeSpace(bytes, at: path)
+        try StagedOutput.requireFreeSpace(bytes, at: path)
         var seen = Set<String>()
         for record in records {
             guard seen.insert(record.name).inserted else { throw HDF5Error(path: path, message: "tensor \"\(record.name)\" appears more than once") }
@@ -32,33 +33,32 @@ public enum HDF5WeightWriter {
                 throw HDF5Error(path: path, message: "tensor name \"\(record.name)\" cannot be an HDF5 dataset name at the root (contains '/')")
             }
         }
-        let temporary = AtomicFile.temporaryPath(for: path)
-        defer { unlink(temporary) }
-        do {
-            let file = try HDF5.check(H5Fcreate(temporary, pgpt_h5f_acc_excl(), pgpt_h5p_default(), pgpt_h5p_default()), .file,
-                                      path: path, "cannot create \(temporary)")
-            defer { withExtendedLifetime(file) {} }
-            try writeStringAttribute(file.id, "format", format, path: path)
-            try writeIntegerAttribute(file.id, "format_version", formatVersion, path: path)
-            if let metadata {
-                let json = try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])
-                try writeStringAttribute(file.id, "metadata", String(decoding: json, as: UTF8.self), path: path)
-            }
-            if let configJSON { try writeStringAttribute(file.id, "config_json", configJSON, path: path) }
-            for record in records {
-                try writeDataset(record, in: file.id, path: path, options: options)
-            }
+        try StagedOutput.commit(path) { temporary in
             do {
-                try HDF5.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), path: path, "cannot write")
-            } catch {
-                file.abandon()
-                throw error
+                let file = try HDF5.check(H5Fcreate(temporary, pgpt_h5f_acc_excl(), pgpt_h5p_default(), pgpt_h5p_default()), .file,
+                                          path: path, "cannot create \(temporary)")
+                defer { withExtendedLifetime(file) {} }
+                try writeStringAttribute(file.id, "format", format, path: path)
+                try writeIntegerAttribute(file.id, "format_version", formatVersion, path: path)
+                if let metadata {
+                    let json = try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])
+                    try writeStringAttribute(file.id, "metadata", String(decoding: json, as: UTF8.self), path: path)
+                }
+                if let configJSON { try writeStringAttribute(file.id, "config_json", configJSON, path: path) }
+                for record in records {
+                    try writeDataset(record, in: file.id, path: path, options: options)
+                }
+                do {
+                    try HDF5.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), path: path, "cannot write")
+                } catch {
+                    file.abandon()
+                    throw error
+                }
             }
+            // The file is closed (released above) before it is synced and renamed.
+            let fd = open(temporary, O_RDONLY)
+            if fd >= 0 { fsync(fd); close(fd) }
         }
-        // The file is closed (released above) before it is synced and renamed.
-        let fd = open(temporary, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(temporary, path) == 0 else { throw HDF5Error(path: path, message: "cannot rename into place: \(String(cString: strerror(errno)))") }
     }
 
     private static func writeDataset(_ record: TensorRecord, in file: hid_t, path: String, options: Options) throws {

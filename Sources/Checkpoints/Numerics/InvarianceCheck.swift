@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Model
 
 /// `pixelgpt numerics invariance`: the same rows through the forward pass under different thread counts,

@@ -1,7 +1,8 @@
 import Foundation
 
-/// SHA-256 (FIPS 180-4), for provenance: the hashes of source files recorded in converted checkpoints
-/// and results. No cryptographic package is available to this build, and the algorithm is short.
+/// SHA-256 (FIPS 180-4), the one implementation in the project: provenance hashes of source files in
+/// converted checkpoints and results, font and fonts.conf hashes, strip pixel hashes, cache keys.
+/// No cryptographic package is available to this build, and the algorithm is short.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -81,15 +82,27 @@ public struct SHA256: Sendable {
         }
     }
 
+    /// Lowercase hex of a digest (or of any bytes).
     public static func hex(_ digest: [UInt8]) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
+    /// The lowercase hex digest of `bytes`.
+    public static func hexDigest(of bytes: [UInt8]) -> String {
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hex(hasher.finalize())
+    }
+
     /// The hex digest of a file, read in 4 MiB blocks.
-    public static func hexDigest(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError(path: path, "cannot open for hashing") }
+    public static func hexDigest(ofFile path: String) throws(FileAccessError) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileAccessError(path: path, reason: "cannot open for hashing") }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty {
-            block.withUnsafeBytes { hasher.update($0) }
+        do {
+            while let block = try handle.read(upToCount: 4 << 20), !block.isEmpty {
+                block.withUnsafeBytes { hasher.update($0) }
+            }
+        } catch {
+            throw FileAccessError(path: path, reason: "cannot read for hashing: \(error.localizedDescription)")
         }
         return hex(hasher.finalize())
     }
