@@ -41,11 +41,14 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Support", "SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["Support", "CJSONC"]),
         .target(name: "Render", dependencies: ["Support", "CPangoCairo", "CZlib"]),
+        // Numerics regression: record, check and diff forward outputs, the forward command's file contract,
+        // invariance checks, probes built from Text and Render.
+        .target(name: "Numerics", dependencies: ["Support", "SafeTensors", "Model", "Checkpoints", "Text", "Render"]),
         .target(name: "Eval", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
-                "Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Eval",
+                "Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Numerics", "Eval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,10 +57,11 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Support", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelTests", dependencies: ["Support", "Model", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Support", "Model", "Numerics", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Checkpoints", "Model", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvalTests", dependencies: ["Support", "Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.

@@ -44,32 +44,12 @@ public enum RandomCheckpoint {
             case .ones: payload = .generated { _, chunk in chunk.update(repeating: 1) }
             case .zeros: payload = .generated { _, chunk in chunk.update(repeating: 0) }
             case .normal:
-                let tensorSeed = seed ^ fnv1a(spec.name)
+                let tensorSeed = seed ^ SplitMix64.seed(named: spec.name)
                 payload = .generated { first, chunk in
-                    fillNormal(chunk, std: std, seed: tensorSeed, firstElement: first)
+                    SplitMix64.fillNormal(chunk, std: std, seed: tensorSeed, firstElement: first)
                 }
             }
             return TensorRecord(name: spec.name, dtype: .f32, shape: spec.shape, payload: payload)
         }
-    }
-
-    /// Normal samples by Box-Muller from SplitMix64. Elements 2m and 2m+1 of a tensor are the cosine and
-    /// sine halves of pair m, whose generator state depends only on the tensor's seed and m, so chunking
-    /// cannot change the values.
-    static func fillNormal(_ out: UnsafeMutableBufferPointer<Float>, std: Float, seed: UInt64, firstElement: Int) {
-        let end = firstElement + out.count
-        var pair = firstElement / 2
-        while 2 * pair < end {
-            var generator = SplitMix64(state: seed &+ UInt64(pair) &* 0x9E37_79B9_7F4A_7C15)
-            let (cosine, sine) = generator.nextNormalPair()
-            let even = 2 * pair, odd = even + 1
-            if even >= firstElement { out[even - firstElement] = Float(cosine) * std }
-            if odd < end { out[odd - firstElement] = Float(sine) * std }
-            pair += 1
-        }
-    }
-
-    static func fnv1a(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }

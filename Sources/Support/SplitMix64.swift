@@ -28,4 +28,25 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         let radius = (-2 * log(u1)).squareRoot(), angle = 2 * Double.pi * u2
         return (radius * cos(angle), radius * sin(angle))
     }
+
+    /// Normal samples by Box-Muller from SplitMix64. Elements 2m and 2m+1 of a tensor are the cosine and
+    /// sine halves of pair m, whose generator state depends only on the tensor's seed and m, so chunking
+    /// cannot change the values.
+    public static func fillNormal(_ out: UnsafeMutableBufferPointer<Float>, std: Float, seed: UInt64, firstElement: Int) {
+        let end = firstElement + out.count
+        var pair = firstElement / 2
+        while 2 * pair < end {
+            var generator = SplitMix64(state: seed &+ UInt64(pair) &* 0x9E37_79B9_7F4A_7C15)
+            let (cosine, sine) = generator.nextNormalPair()
+            let even = 2 * pair, odd = even + 1
+            if even >= firstElement { out[even - firstElement] = Float(cosine) * std }
+            if odd < end { out[odd - firstElement] = Float(sine) * std }
+            pair += 1
+        }
+    }
+
+    /// A seed from a name (FNV-1a, 64-bit): one independent stream per tensor or purpose.
+    public static func seed(named text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
 }

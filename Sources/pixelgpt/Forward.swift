@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Numerics
 import Model
 import SafeTensors
 

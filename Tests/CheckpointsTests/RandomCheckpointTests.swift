@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Model
 import SafeTensors
 import Testing
@@ -48,11 +49,11 @@ import Testing
 
         var whole = [Float](repeating: 0, count: 1000)
         var pieces = [Float](repeating: 0, count: 1000)
-        whole.withUnsafeMutableBufferPointer { RandomCheckpoint.fillNormal($0, std: 1, seed: 9, firstElement: 0) }
+        whole.withUnsafeMutableBufferPointer { SplitMix64.fillNormal($0, std: 1, seed: 9, firstElement: 0) }
         pieces.withUnsafeMutableBufferPointer { p in
             for start in stride(from: 0, to: 1000, by: 333) {
                 let end = min(1000, start + 333)
-                RandomCheckpoint.fillNormal(UnsafeMutableBufferPointer(rebasing: p[start..<end]), std: 1, seed: 9, firstElement: start)
+                SplitMix64.fillNormal(UnsafeMutableBufferPointer(rebasing: p[start..<end]), std: 1, seed: 9, firstElement: start)
             }
         }
         #expect(whole == pieces)

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Numerics
 import Testing
 @testable import Model
 

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Numerics
 import Model
 import SafeTensors
 import Testing

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Numerics
 import Support
 import SafeTensors
 @testable import Model

@@ -2,7 +2,8 @@ import Foundation
 import Model
 import SafeTensors
 import Testing
-@testable import Checkpoints
+import Checkpoints
+@testable import Numerics
 
 /// `pixelgpt numerics`: record, check and diff activations layer by layer (docs/numerics.md).
 @Suite struct NumericsTests {

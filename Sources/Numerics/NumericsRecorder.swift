@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Support
 import Model
@@ -105,7 +106,7 @@ public enum NumericsRecorder {
         // Drawn as [64, width] so that each output value is one contiguous dot product.
         var matrix = [Float](repeating: 0, count: width * k)
         matrix.withUnsafeMutableBufferPointer {
-            RandomCheckpoint.fillNormal($0, std: 1 / Float(k).squareRoot(), seed: seed ^ RandomCheckpoint.fnv1a("numerics.projection.\(width)"), firstElement: 0)
+            SplitMix64.fillNormal($0, std: 1 / Float(k).squareRoot(), seed: seed ^ SplitMix64.seed(named: "numerics.projection.\(width)"), firstElement: 0)
         }
         let rows = values.count / width
         var out = [Float](repeating: 0, count: rows * k)

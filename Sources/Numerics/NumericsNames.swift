@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// How numerics dumps name their tensors. A dump holds one or several input groups; every tensor of a group
