@@ -1,5 +1,6 @@
 import Foundation
 import Render
+import Support
 
 /// One evaluation example as read from a data file.
 public struct ExampleRow: Sendable, Equatable {
@@ -55,17 +56,7 @@ public enum DatasetReader {
     }
 
     static func lines(of data: Data) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
-        var bytes = [UInt8](data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        var result: [(Int, ArraySlice<UInt8>)] = []
-        var number = 0
-        for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            number += 1
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            result.append((number, line))
-        }
-        if let last = result.last, last.1.isEmpty { result.removeLast() }
-        return result
+        TextLines.split([UInt8](data)).map { ($0.number, $0.bytes) }
     }
 
     static func readTSV(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
@@ -128,23 +119,30 @@ public enum DatasetReader {
         }
         let keyA = key(format.textA) ?? "text_a", keyB = key(format.textB), keyLabel = key(format.label) ?? "label"
         var rows: [ExampleRow] = [], problems: [RowProblem] = []
-        for (number, bytes) in lines(of: data) where !bytes.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-                problems.append(RowProblem(file: path, line: number, reason: "not a JSON object (or not valid UTF-8)"))
+        for entry in JSONLines.entries([UInt8](data)) {
+            let number = entry.line
+            let object: [String: JSONValue]
+            switch entry.object {
+            case .success(let parsed): object = parsed
+            case .failure(let problem):
+                problems.append(RowProblem(file: path, line: number, reason: problem.description))
                 continue
             }
-            guard let a = object[keyA] as? String else {
+            guard case .string(let a)? = object[keyA] else {
                 problems.append(RowProblem(file: path, line: number, reason: "no string \"\(keyA)\""))
                 continue
             }
-            let b = keyB.flatMap { object[$0] as? String }
-            if keyB != nil && b == nil {
-                problems.append(RowProblem(file: path, line: number, reason: "no string \"\(keyB!)\""))
-                continue
+            var b: String?
+            if let keyB {
+                guard case .string(let text)? = object[keyB] else {
+                    problems.append(RowProblem(file: path, line: number, reason: "no string \"\(keyB)\""))
+                    continue
+                }
+                b = text
             }
             var label: ExampleRow.Label?
-            if let raw = object[keyLabel], !(raw is NSNull) {
-                switch parseLabel("\(raw)", task: task) {
+            if let raw = object[keyLabel], raw != .null {
+                switch parseLabel(raw.labelText, task: task) {
                 case .success(let parsed): label = parsed
                 case .failure(let problem):
                     problems.append(RowProblem(file: path, line: number, reason: problem.reason))
@@ -206,5 +204,17 @@ public enum DatasetReader {
         if let index = labels.firstIndex(of: trimmed) { return .success(.classIndex(index)) }
         if let id = Int(trimmed), labels.indices.contains(id) { return .success(.classIndex(id)) }
         return .failure(LabelProblem(reason: "label \"\(text)\" is not one of \(labels.joined(separator: ", "))"))
+    }
+}
+
+extension JSONValue {
+    /// A label as the TSV column would hold it: a string as is, an integral number without ".0".
+    var labelText: String {
+        switch self {
+        case .string(let text): text
+        case .number(let n) where n == n.rounded() && abs(n) < 1e15: String(Int(n))
+        case .number(let n): String(n)
+        default: summary
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One case of a JSON-lines render input: {"text": ..., "text_pair": ..., "max_seq_length": N, "mode": "rgb"}.
 /// `text_pair`, `max_seq_length` and `mode` are optional; other keys (an id, a label) are ignored.
@@ -24,8 +25,8 @@ public struct RenderRequest: Sendable, Equatable {
         }
     }
 
-    /// Reads a JSON-lines file; every line is checked before anything is rendered, so a bad line 900 stops the
-    /// run before any output is written. Blank lines are skipped; line numbers in errors count from 1.
+    /// Reads a JSON-lines file (Support's `JSONLines` rules); every line is checked before anything is
+    /// rendered, so a bad line 900 stops the run before any output is written. Line numbers count from 1.
     public static func load(jsonLines path: String) throws(RenderError) -> [RenderRequest] {
         guard FileManager.default.fileExists(atPath: path) else { throw RenderError(path: path, .missingFile(what: "the input file")) }
         let data: Data
@@ -36,23 +37,17 @@ public struct RenderRequest: Sendable, Equatable {
     }
 
     public static func parse(jsonLines data: Data, path: String) throws(RenderError) -> [RenderRequest] {
-        var requests: [RenderRequest] = []
-        let bytes = [UInt8](data)
-        var lineNumber = 0
-        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            lineNumber += 1
-            guard String(validating: line, as: UTF8.self) != nil else { throw RenderError(path: path, .invalidUTF8(line: lineNumber)) }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            requests.append(try parse(line: Data(line), path: path, lineNumber: lineNumber))
+        try JSONLines.entries([UInt8](data)).map { (entry: JSONLines.Entry) throws(RenderError) -> RenderRequest in
+            switch entry.object {
+            case .success(let object): try parse(object, path: path, lineNumber: entry.line)
+            case .failure(.invalidUTF8): throw RenderError(path: path, .invalidUTF8(line: entry.line))
+            case .failure(let problem): throw RenderError(path: path, .invalidRequest(line: entry.line, reason: problem.description))
+            }
         }
-        return requests
     }
 
-    static func parse(line: Data, path: String, lineNumber: Int) throws(RenderError) -> RenderRequest {
+    static func parse(_ object: [String: JSONValue], path: String, lineNumber: Int) throws(RenderError) -> RenderRequest {
         func bad(_ reason: String) -> RenderError { RenderError(path: path, .invalidRequest(line: lineNumber, reason: reason)) }
-        let value: JSONValue
-        do { value = try JSONValue.parse(line) } catch { throw bad("not valid JSON: \(error.message)") }
-        guard case .object(let object) = value else { throw bad("expected a JSON object, found \(value.summary)") }
         guard case .string(let text)? = object["text"] else {
             throw bad("\"text\" must be a string, found \(object["text"]?.summary ?? "nothing")")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The model input of one strip, whether rendered here or read from the original's pre-rendered files: pixel
 /// values Float32 channel-first [3, 16, 16·L] in [0, 1] and the patch attention mask of length L (SPEC 5.5, 5.6).
@@ -101,7 +102,7 @@ public final class RenderedDatasetReader: IteratorProtocol {
         while true {
             guard let line = try nextRawLine() else { return nil }
             linesRead += 1
-            if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            if TextLine(number: linesRead, bytes: line).isBlank { continue }
             switch parse(line, number: linesRead) {
             case .success(let row):
                 rowsRead += 1
@@ -187,9 +188,11 @@ public final class RenderedDatasetReader: IteratorProtocol {
 
     private func parse(_ line: ArraySlice<UInt8>, number: Int) -> Result<RenderedDatasetRow, RenderError> {
         func bad(_ reason: String) -> Result<RenderedDatasetRow, RenderError> { .failure(RenderError(path: path, .malformedLine(line: number, reason: reason))) }
-        let value: JSONValue
-        do { value = try JSONValue.parse(Data(line)) } catch { return bad("not valid JSON: \(error.message)") }
-        guard case .object(let object) = value else { return bad("not a JSON object but \(value.summary)") }
+        let object: [String: JSONValue]
+        switch JSONLines.object(line) {
+        case .success(let parsed): object = parsed
+        case .failure(let problem): return bad(problem.description)
+        }
         guard let imageValue = object["image"] else { return bad("no \"image\" key") }
         guard case .string(let base64) = imageValue else { return bad("\"image\" is \(imageValue.summary), not a base64 string") }
         guard let numPatchesValue = object["num_patches"] else { return bad("no \"num_patches\" key") }

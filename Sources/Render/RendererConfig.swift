@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A renderer directory's `text_renderer_config.json`, with the upstream key names and code defaults (SPEC 5.2).
 /// Wrong values are refused at load time with the key named; keys it does not model are listed in `otherKeys`.

@@ -1,5 +1,5 @@
-import CJSONC
 import Foundation
+import Support
 
 /// One input of `pixelgpt tokenize --input`: a JSON line `{"text": ..., "text_pair": ...}`.
 public struct TokenizationRequest: Sendable, Equatable {
@@ -11,8 +11,9 @@ public struct TokenizationRequest: Sendable, Equatable {
         self.textPair = textPair
     }
 
-    /// Reads a JSON-lines file; blank lines are skipped. Any bad line (invalid UTF-8, not a JSON object,
-    /// no "text") fails the whole file with its 1-based line number, so no partial output is produced.
+    /// Reads a JSON-lines file (Support's `JSONLines` rules: BOM, CRLF, blank lines). Any bad line (invalid
+    /// UTF-8, not a JSON object, an unpaired surrogate escape, no "text") fails the whole file with its
+    /// 1-based line number, so no partial output is produced.
     public static func readJSONLines(path: String) throws(TokenizerError) -> [TokenizationRequest] {
         // Read through a file handle so that "-", /dev/stdin and other pipes work as well as files.
         let handle = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path)
@@ -27,66 +28,25 @@ public struct TokenizationRequest: Sendable, Equatable {
     }
 
     public static func parseJSONLines(_ bytes: [UInt8], path: String) throws(TokenizerError) -> [TokenizationRequest] {
-        guard let tokener = json_tokener_new() else { throw TokenizerError(path: path, .cannotOpen("json-c could not allocate a parser")) }
-        defer { json_tokener_free(tokener) }
-        json_tokener_set_flags(tokener, JSON_TOKENER_STRICT)
         var requests: [TokenizationRequest] = []
-        var lineNumber = 0
-        var start = 0
-        while start < bytes.count {
-            lineNumber += 1
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-            let next = end + 1
-            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
-            defer { start = next }
-            let line = bytes[start..<end]
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            if let bad = firstInvalidUTF8Offset(line) {
-                throw TokenizerError(path: path, line: lineNumber, .invalidUTF8(byteOffset: bad))
+        for entry in JSONLines.entries(bytes) {
+            func fail(_ problem: TokenizerError.Problem) -> TokenizerError { TokenizerError(path: path, line: entry.line, problem) }
+            let object: [String: JSONValue]
+            switch entry.object {
+            case .success(let parsed): object = parsed
+            case .failure(.invalidUTF8(let offset)): throw fail(.invalidUTF8(byteOffset: offset))
+            case .failure(let problem): throw fail(.invalidJSONLine(problem.description))
             }
-            requests.append(try parseLine(line, tokener: tokener, path: path, line: lineNumber))
+            guard let textValue = object["text"] else { throw fail(.missingText) }
+            guard case .string(let text) = textValue else { throw fail(.notAString(key: "text")) }
+            var pair: String?
+            switch object["text_pair"] {
+            case nil, .null?: break
+            case .string(let value)?: pair = value
+            default: throw fail(.notAString(key: "text_pair"))
+            }
+            requests.append(TokenizationRequest(text: text, textPair: pair))
         }
         return requests
-    }
-
-    private static func parseLine(_ line: ArraySlice<UInt8>, tokener: UnsafeMutablePointer<json_tokener>, path: String, line number: Int) throws(TokenizerError) -> TokenizationRequest {
-        func fail(_ problem: TokenizerError.Problem) -> TokenizerError { TokenizerError(path: path, line: number, problem) }
-        json_tokener_reset(tokener)
-        let object: OpaquePointer? = line.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { json_tokener_parse_ex(tokener, $0.baseAddress, Int32($0.count)) }
-        }
-        guard let object else {
-            let error = json_tokener_get_error(tokener)
-            let why = error == json_tokener_continue ? "unexpected end of line" : String(cString: json_tokener_error_desc(error))
-            throw fail(.invalidJSONLine(why))
-        }
-        defer { json_object_put(object) }
-        guard json_tokener_get_parse_end(tokener) == line.count || line[(line.startIndex + json_tokener_get_parse_end(tokener))...].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
-            throw fail(.invalidJSONLine("trailing characters after the JSON value"))
-        }
-        guard json_object_is_type(object, json_type_object) != 0 else { throw fail(.invalidJSONLine("a JSON value that is not an object")) }
-        guard let textValue = JSONC.member(object, "text") else { throw fail(.missingText) }
-        guard let text = JSONC.string(textValue) else { throw fail(.notAString(key: "text")) }
-        var pair: String?
-        if let pairValue = JSONC.member(object, "text_pair"), json_object_is_type(pairValue, json_type_null) == 0 {
-            guard let value = JSONC.string(pairValue) else { throw fail(.notAString(key: "text_pair")) }
-            pair = value
-        }
-        return TokenizationRequest(text: text, textPair: pair)
-    }
-
-    /// Offset of the first byte that does not start a well-formed UTF-8 character, or nil.
-    static func firstInvalidUTF8Offset(_ bytes: ArraySlice<UInt8>) -> Int? {
-        // Fast path: pure ASCII.
-        if bytes.allSatisfy({ $0 < 0x80 }) { return nil }
-        let array = Array(bytes)
-        var i = 0
-        while i < array.count {
-            let length = SentencePieceTokenizer.validCharacterLength(array, at: i)
-            guard length > 0 else { return i }
-            i += length
-        }
-        return nil
     }
 }

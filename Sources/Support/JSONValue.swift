@@ -2,7 +2,8 @@ import Foundation
 
 /// A parsed JSON value that keeps numbers and booleans apart, so that config and request keys can be checked
 /// one by one with the key named in the error (JSONDecoder refuses `true` as a number and `1` as a boolean).
-enum JSONValue: Decodable, Equatable, Sendable {
+/// The one JSON value type for small documents and JSON lines; json-c reads the large tokenizer.json.
+public enum JSONValue: Decodable, Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +11,7 @@ enum JSONValue: Decodable, Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
@@ -25,7 +26,7 @@ enum JSONValue: Decodable, Equatable, Sendable {
     }
 
     /// Parses one JSON document; the message of a failure is short enough for a one-line error.
-    static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
+    public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
         do { return try JSONDecoder().decode(JSONValue.self, from: data) } catch let error as DecodingError {
             switch error {
             case .dataCorrupted(let context):
@@ -38,7 +39,7 @@ enum JSONValue: Decodable, Equatable, Sendable {
     }
 
     /// How a value is described in an error message.
-    var summary: String {
+    public var summary: String {
         switch self {
         case .null: "null"
         case .bool(let b): "\(b)"
@@ -51,6 +52,6 @@ enum JSONValue: Decodable, Equatable, Sendable {
 }
 
 /// Why a JSON document did not parse, in a few words.
-struct JSONSyntaxError: Error {
-    let message: String
+public struct JSONSyntaxError: Error, Sendable {
+    public let message: String
 }
