@@ -7,7 +7,8 @@ set -euo pipefail
 # renderer falls back on (SPEC 5; Debian's Noto replaces the original's GoNotoCurrent.ttf).
 APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev zlib1g-dev fonts-noto-core fonts-noto-cjk)
 # Reference implementations the interoperability tests compare against (run only when importable).
-PIP_PACKAGES=(safetensors numpy h5py sentencepiece)
+# PyPI name, or NAME:MODULE when the import name differs (Pillow: PNG decoding reference).
+PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -34,8 +35,8 @@ done
 # Python reference packages: best effort, the tests that need them skip without them.
 if command -v python3 >/dev/null 2>&1; then
   need_pip=()
-  for mod in "${PIP_PACKAGES[@]}"; do
-    python3 -c "import $mod" 2>/dev/null || need_pip+=("$mod")
+  for entry in "${PIP_PACKAGES[@]}"; do
+    python3 -c "import ${entry#*:}" 2>/dev/null || need_pip+=("${entry%%:*}")
   done
   if ((${#need_pip[@]})); then
     log "pip installing ${need_pip[*]}"

@@ -78,7 +78,7 @@ public struct FeatureCache: Sendable {
         guard features.shape.count == 2, indices.shape == [features.shape[0]], indices.dtype == .i64 else {
             throw CheckpointError(path: path, "not a feature cache file (features [N, H] and row_index [N] expected)")
         }
-        let rows: [Int] = indices.withUnsafeBytes { raw in (0..<features.shape[0]).map { Int(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) } }
+        let rows = try indices.int64Values().map { Int($0) }
         return Entry(rowIndices: rows, features: try features.float32Values(), featureSize: features.shape[1])
     }
 

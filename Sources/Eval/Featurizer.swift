@@ -114,18 +114,20 @@ public final class Featurizer {
         return zip(ids, strips).map { EncodedRow(ids: $0, strip: $1) }
     }
 
-    var padTokenId: Int { model.config.padTokenId ?? Int(LlamaSpecialTokens.padding) }
+    /// The model's one pad id (config's, else eos: the scripts' pad = eos, SPEC 4, 6), used both to pad
+    /// and to find the pooled token.
+    var padTokenId: Int { model.padTokenId }
 
     /// The pooled position (index into patches then text) of each row of one upstream group (SPEC 4).
     func pooledPositions(_ group: [EncodedRow]) -> [Int] {
         let t = group.map(\.ids.count).max() ?? 0, p = modality == .text ? 0 : sequenceLength
         var ids: [Int] = [], textMask: [Float] = [], patchMask: [Float] = []
         for row in group {
-            ids += row.ids.map(Int.init) + [Int](repeating: Int(LlamaSpecialTokens.padding), count: t - row.ids.count)
+            ids += row.ids.map(Int.init) + [Int](repeating: padTokenId, count: t - row.ids.count)
             textMask += [Float](repeating: 1, count: row.ids.count) + [Float](repeating: 0, count: t - row.ids.count)
             if let strip = row.strip { patchMask += strip.patchAttentionMask }
         }
-        return Pooling.poolingIndex(modality: Model.Modality(rawValue: modality.rawValue)!, batch: group.count, inputIds: ids, textMask: textMask, textLength: t,
+        return Pooling.poolingIndex(modality: modality, batch: group.count, inputIds: ids, textMask: textMask, textLength: t,
                                     patchMask: patchMask, patchCount: p, padTokenId: padTokenId, rule: pooling)
     }
 
@@ -143,7 +145,7 @@ public final class Featurizer {
         var ids: InputArray<Int>?, textMask: InputArray<Float>?
         var pixels: InputArray<Float>?, patchMask: InputArray<Float>?
         if modality != .pixel {
-            ids = InputArray(shape: [rows.count, t], values: rows.flatMap { $0.ids.map(Int.init) + [Int](repeating: Int(LlamaSpecialTokens.padding), count: t - $0.ids.count) })
+            ids = InputArray(shape: [rows.count, t], values: rows.flatMap { $0.ids.map(Int.init) + [Int](repeating: padTokenId, count: t - $0.ids.count) })
             textMask = InputArray(shape: [rows.count, t], values: rows.flatMap { [Float](repeating: 1, count: $0.ids.count) + [Float](repeating: 0, count: t - $0.ids.count) })
         }
         if modality != .text {

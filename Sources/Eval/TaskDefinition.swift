@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// One evaluation task as its YAML file under tasks/ describes it. Field names follow
 /// lm-evaluation-harness where the meaning is the same (task, tag, output_type, metric_list,
@@ -12,9 +13,7 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         case train, validation, test
     }
 
-    public enum Modality: String, Decodable, Sendable, CaseIterable, CodingKeyRepresentable {
-        case text, pixel, pair
-    }
+    public typealias Modality = Model.Modality
 
     /// A column by header name (files with a header row) or 0-based position (files without).
     public enum Column: Decodable, Sendable, Equatable, CustomStringConvertible {

@@ -24,7 +24,7 @@ public struct TaskRegistry: Sendable {
         var files: [String: String] = [:]
         for case let relative as String in enumerator where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
             let path = (directory as NSString).appendingPathComponent(relative)
-            do { try RegularFile.require(path) } catch { throw TaskError(task: path, key: "file", reason: error.problem.message) }
+            do { try RegularFile.require(path) } catch { throw TaskError(task: path, key: "file", reason: error.reason) }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw TaskError(task: path, key: "file", reason: "unreadable or not UTF-8")
             }

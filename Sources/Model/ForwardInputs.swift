@@ -1,5 +1,5 @@
-/// Which inputs a forward pass reads (SPEC 3.1).
-public enum Modality: String, Sendable, Equatable {
+/// Which inputs a forward pass reads (SPEC 3.1). The one modality type: task files and results name it too.
+public enum Modality: String, Sendable, Equatable, CaseIterable, Codable, CodingKeyRepresentable {
     /// input_ids [B, T] + attention_mask [B, T].
     case text
     /// pixel_values [B, 3, 16, 16P] + attention_mask [B, P] (the patch mask arrives under that name).

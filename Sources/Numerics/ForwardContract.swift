@@ -32,13 +32,10 @@ public enum ForwardContract {
         }
         var ids: InputArray<Int>?
         if let view = views["input_ids"] {
-            let n = view.info.elementCount
-            let values: [Int] = switch view.dtype {
-            case .i64: view.withUnsafeBytes { raw in (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) } }
-            case .i32: view.withUnsafeBytes { raw in (0..<n).map { Int(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) } }
-            default: throw CheckpointError(path: path, "tensor \"\(prefix)input_ids\" is \(view.dtype.rawValue); expected I64 or I32")
+            guard view.dtype == .i64 || view.dtype == .i32 else {
+                throw CheckpointError(path: path, "tensor \"\(prefix)input_ids\" is \(view.dtype.rawValue); expected I64 or I32")
             }
-            ids = InputArray(shape: view.shape, values: values)
+            ids = InputArray(shape: view.shape, values: try view.int64Values().map { Int($0) })
         }
         do {
             return try ForwardInputs(

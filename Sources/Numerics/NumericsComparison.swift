@@ -49,14 +49,9 @@ public struct NumericsTensor: Sendable {
     }
 
     static func read(_ view: TensorView, path: String) throws -> NumericsTensor {
-        let n = view.info.elementCount
         switch view.dtype {
         case .i64, .i32:
-            let size = view.dtype == .i64 ? 8 : 4
-            let values: [Int64] = view.withUnsafeBytes { raw in
-                (0..<n).map { size == 8 ? raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self) : Int64(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
-            }
-            return NumericsTensor(shape: view.shape, floats: [], integers: values)
+            return NumericsTensor(shape: view.shape, floats: [], integers: try view.int64Values())
         default:
             guard view.dtype.convertsToFloat32 else {
                 throw CheckpointError(path: path, "tensor \"\(view.name)\" is \(view.dtype.rawValue), which cannot be compared")
@@ -69,7 +64,7 @@ public struct NumericsTensor: Sendable {
         switch record.payload {
         case .float32(let values): return NumericsTensor(shape: record.shape, floats: values)
         case .bytes(let bytes) where record.dtype == .i64:
-            let values = bytes.withUnsafeBytes { raw in (0..<record.elementCount).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self) } }
+            let values = bytes.withUnsafeBytes { ElementConversion.toInt64($0, dtype: .i64, count: record.elementCount) }
             return NumericsTensor(shape: record.shape, floats: [], integers: values)
         default: return nil
         }

@@ -55,31 +55,20 @@ public enum PNGFile {
         }
     }
 
-    /// Reads a PNG through cairo. Values come back raw (no colour management); an alpha channel is refused.
+    /// Reads a PNG file with the project's one decoder (`PNGImage`, Pillow's reading). Strips are opaque:
+    /// a PNG with an alpha channel is refused rather than flattened.
     public static func read(_ path: String) throws(RenderError) -> Image {
-        guard FileManager.default.fileExists(atPath: path) else { throw RenderError(path: path, .missingFile(what: "the PNG file")) }
-        guard let surface = cairo_image_surface_create_from_png(path) else { throw RenderError(path: path, .cairo("cannot read")) }
-        defer { cairo_surface_destroy(surface) }
-        let status = cairo_surface_status(surface)
-        guard status == CAIRO_STATUS_SUCCESS else { throw RenderError(path: path, .cairo(String(cString: cairo_status_to_string(status)))) }
-        let format = cairo_image_surface_get_format(surface)
-        guard format == CAIRO_FORMAT_RGB24 else {
-            throw RenderError(path: path, .cairo("expected an opaque RGB or grey PNG, got cairo format \(format.rawValue)"))
-        }
-        cairo_surface_flush(surface)
-        let width = Int(cairo_image_surface_get_width(surface)), height = Int(cairo_image_surface_get_height(surface))
-        let stride = Int(cairo_image_surface_get_stride(surface))
-        let data = UnsafePointer(cairo_image_surface_get_data(surface)!)
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0 ..< height {
-            let row = data + y * stride
-            for x in 0 ..< width {
-                let i = (y * width + x) * 3
-                rgb[i] = row[4 * x + 2]
-                rgb[i + 1] = row[4 * x + 1]
-                rgb[i + 2] = row[4 * x]
+        do { try RegularFile.require(path) } catch { throw RenderError(path: path, .cannotRead(error.reason)) }
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch { throw RenderError(path: path, .cannotRead(error.localizedDescription)) }
+        do throws(PNGImage.Failure) {
+            let image = try PNGImage.decode(bytes)
+            guard image.mode != .rgba && image.mode != .greyAlpha else {
+                throw PNGImage.Failure(message: "expected an opaque RGB or grey PNG, found mode \(image.mode.rawValue)")
             }
+            return Image(width: image.width, height: image.height, rgb: try image.convertedToRGB())
+        } catch {
+            throw RenderError(path: path, .cannotRead(error.message))
         }
-        return Image(width: width, height: height, rgb: rgb)
     }
 }

@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Support
 
 /// Parallel batch rendering: one `TextRenderer` per thread (a renderer is not thread-safe, but renderers share
 /// no Pango state), each case rendered by exactly one of them. Results come back in input order and are
@@ -18,7 +18,7 @@ public final class RendererPool {
     /// The first renderer, for things that need only one (the environment record).
     public var first: TextRenderer { renderers[0] }
 
-    /// Renders the requests, thread t taking cases t, t + threads, ...; the first error (in input order) is thrown.
+    /// Renders the requests, worker t taking the t-th contiguous range; the first error (in input order) is thrown.
     public func render(_ requests: ArraySlice<RenderRequest>) throws(RenderError) -> [RenderedStrip] {
         try map(requests) { _, strip in strip }
     }
@@ -30,9 +30,9 @@ public final class RendererPool {
     ) throws(RenderError) -> [T] {
         let results = ResultSlots<T>(count: requests.count)
         let base = requests.startIndex, workers = Workers(renderers)
-        DispatchQueue.concurrentPerform(iterations: min(renderers.count, max(1, requests.count))) { t in
+        ParallelRanges.run(requests.count, threads: workers.count) { t, range in
             let renderer = workers.renderer(t)
-            for i in stride(from: t, to: requests.count, by: workers.count) {
+            for i in range {
                 do {
                     let strip = try requests[base + i].render(with: renderer)
                     results.set(i, .success(try transform(i, strip)))

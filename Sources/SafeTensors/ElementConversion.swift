@@ -3,6 +3,26 @@
 /// only guaranteed byte alignment), so every load is an unaligned load; little-endian is assumed, as the
 /// format requires and every platform Swift targets here is.
 public enum ElementConversion {
+    /// The integer dtypes whose every value an Int64 holds.
+    public static let decodableAsInt64: Set<DType> = [.bool, .u8, .i8, .i16, .u16, .i32, .u32, .i64]
+
+    /// Decodes `count` integer elements of `dtype` (one of `decodableAsInt64`) from `source`, exactly.
+    public static func toInt64(_ source: UnsafeRawBufferPointer, dtype: DType, count n: Int) -> [Int64] {
+        precondition(decodableAsInt64.contains(dtype), "\(dtype.rawValue) does not decode to Int64")
+        precondition(dtype.byteCount(elements: n) == source.count, "source size does not match element count")
+        return (0..<n).map { i in
+            switch dtype {
+            case .bool, .u8: Int64(source[i])
+            case .i8: Int64(Int8(bitPattern: source[i]))
+            case .i16: Int64(source.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
+            case .u16: Int64(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            case .i32: Int64(source.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
+            case .u32: Int64(source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+            default: source.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)
+            }
+        }
+    }
+
     /// Decodes `count` elements of `dtype` from `source` into `destination` (both exactly sized).
     /// Integers convert exactly where Float32 can hold them; F64 rounds to nearest even.
     public static func toFloat32(

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Support
 
 /// A read-only byte region that stays valid while this object lives: a file mapped with mmap(2), or a
 /// page-aligned heap copy for bytes that never were a file (tests, fuzzing).
@@ -21,7 +22,9 @@ final class MappedRegion: @unchecked Sendable {
 
     /// Maps `path` read-only. Throws for anything that is not a readable regular file.
     init(path: String) throws(SafeTensorsError) {
-        try RegularFile.require(path)
+        do { try RegularFile.require(path) } catch {
+            throw SafeTensorsError(path: path, error.kind == .notARegularFile ? .notARegularFile : .cannotOpen(error.reason))
+        }
         // O_NONBLOCK: should a FIFO take the file's place after the check, open(2) returns at once
         // instead of waiting for a writer; fstat below then refuses it. It changes nothing for regular files.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -70,17 +73,5 @@ final class MappedRegion: @unchecked Sendable {
         } else {
             UnsafeMutableRawPointer(mutating: base).deallocate()
         }
-    }
-}
-
-/// Checks made before a file is opened for reading. open(2) of a FIFO blocks until a writer appears, and
-/// reading a device can block or never end, so anything but a regular file (or a symlink to one) is
-/// refused by stat(2) first.
-public enum RegularFile {
-    /// Throws `cannotOpen` when `path` cannot be stat'ed and `notARegularFile` when it is not a regular file.
-    public static func require(_ path: String) throws(SafeTensorsError) {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw SafeTensorsError(path: path, .cannotOpen(String(cString: strerror(errno)))) }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path: path, .notARegularFile) }
     }
 }

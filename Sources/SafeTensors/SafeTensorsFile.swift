@@ -84,6 +84,12 @@ public struct TensorView: Sendable {
         return try float32Values().withUnsafeBufferPointer { try body($0) }
     }
 
+    /// The values of an integer tensor as Int64, exactly (always a copy); U64 and floating types are refused.
+    public func int64Values() throws(SafeTensorsError) -> [Int64] {
+        guard ElementConversion.decodableAsInt64.contains(info.dtype) else { throw SafeTensorsError(path: file.path, .notDecodable(tensor: name, dtype: dtype)) }
+        return withUnsafeBytes { ElementConversion.toInt64($0, dtype: info.dtype, count: info.elementCount) }
+    }
+
     /// The values converted to Float32 (always a copy).
     public func float32Values() throws(SafeTensorsError) -> [Float] {
         guard info.dtype.convertsToFloat32 else { throw SafeTensorsError(path: file.path, .notDecodable(tensor: name, dtype: dtype)) }

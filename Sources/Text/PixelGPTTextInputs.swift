@@ -1,4 +1,4 @@
-import Dispatch
+import Support
 
 /// The token sequences PixelGPT's text and pair modalities consume (SPEC 6): one text is `[BOS] + A`, a
 /// pair is `[BOS] + A + [BOS] + B` with no separator and no EOS (LlamaTokenizerFast's post-processor with
@@ -38,16 +38,10 @@ public struct PixelGPTTextInputs: Sendable {
     /// One input per element, in order, encoded on `threads` threads (contiguous chunks, so the output
     /// order and values do not depend on the thread count).
     public func encode(_ requests: [TokenizationRequest], threads: Int = 1) -> [[Int32]] {
-        let threads = max(1, min(threads, requests.count / 256))
-        guard threads > 1 else { return requests.map { encode($0.text, pair: $0.textPair) } }
         var results = [[Int32]](repeating: [], count: requests.count)
         results.withUnsafeMutableBufferPointer { output in
-            nonisolated(unsafe) let output = output  // each chunk writes only its own disjoint range
-            let chunk = (requests.count + threads - 1) / threads
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                for i in (part * chunk)..<min(requests.count, (part + 1) * chunk) {
-                    output[i] = encode(requests[i].text, pair: requests[i].textPair)
-                }
+            ParallelRanges.run(requests.count, threads: max(1, threads), minimumPerWorker: 256) { _, range in
+                for i in range { output[i] = encode(requests[i].text, pair: requests[i].textPair) }
             }
         }
         return results

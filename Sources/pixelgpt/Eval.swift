@@ -3,7 +3,6 @@ import Eval
 import Foundation
 import Model
 
-extension TaskDefinition.Modality: ExpressibleByArgument {}
 extension TaskDefinition.Split: ExpressibleByArgument {}
 extension EvaluationRun.HeadKind: ExpressibleByArgument {}
 extension XNLISetting: ExpressibleByArgument {}

@@ -9,15 +9,7 @@ import TestSupport
 /// `pixelgpt forward` end to end (DESIGN.md numerics contract): the outputs file of a golden case equals
 /// the reference, and a bad inputs file gives a one-line error, exit status 1 and no output file.
 @Suite struct ForwardCommandTests {
-    /// The built tool sits in the products directory beside the test bundle (`swift test` builds it,
-    /// since the command-line test target depends on it).
-    static let executable: URL = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pixelgpt").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("pixelgpt")
-    }()
+    static var executable: URL { BuiltTool.pixelgpt }
 
     @Test func writesTheContractOutputs() throws {
         let fixture = try #require(try GoldenFixtures.manifest().first { $0.checkpoint == "mha48_cls3" && $0.case == "pair_right_b3" })

@@ -6,9 +6,8 @@ import Testing
     static let xnliLanguages = ["ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"]
 
     /// The first `count` distinct premises of an XNLI dev file and the hypothesis of each premise's first row.
-    static func premises(_ language: String, count: Int) throws -> [(premise: String, hypothesis: String)]? {
-        guard let data = TestSupport.dataDirectory else { return nil }
-        let text = try String(contentsOfFile: data + "/xnli/dev-\(language).tsv", encoding: .utf8)
+    static func premises(_ language: String, count: Int) throws -> [(premise: String, hypothesis: String)] {
+        let text = try String(contentsOfFile: TestData.path("xnli/dev-\(language).tsv"), encoding: .utf8)
         var seen = Set<String>(), out: [(String, String)] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) where out.count < count {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -19,14 +18,12 @@ import Testing
     }
 
     /// Issue 7: no character of the XNLI dev texts may come out as a missing-glyph box (Pango's unknown glyphs).
-    @Test func firstFiftyXNLIPremisesOfEveryLanguageHaveNoUnknownGlyphs() throws {
-        let renderer = try TestSupport.notoTextRenderer()
+    @Test(.enabled(if: TestData.hasData, "needs the XNLI data (PIXELGPT_DATA)"))
+    func firstFiftyXNLIPremisesOfEveryLanguageHaveNoUnknownGlyphs() throws {
+        let renderer = try RenderFixtures.notoTextRenderer()
         var checked = 0
         for language in Self.xnliLanguages {
-            guard let rows = try Self.premises(language, count: 50) else {
-                print("CoverageAndThreadTests: skipped, no XNLI data (set PIXELGPT_DATA)")
-                return
-            }
+            let rows = try Self.premises(language, count: 50)
             #expect(rows.count == 50, "\(language): fewer than 50 distinct premises")
             for (i, row) in rows.enumerated() {
                 let single = try renderer.render(row.premise, maxSeqLength: 256, mode: .gray).unknownGlyphs
@@ -48,9 +45,9 @@ import Testing
                 text: "Thread test \($0): مرحبا, 中文, ไทย, हिन्दी, Ελληνικά \(String(repeating: "x", count: $0))",
                 textPair: $0 % 3 == 0 ? "سلام عليكم \($0)" : nil, maxSeqLength: 64, mode: $0 % 2 == 0 ? .rgb : .gray)
         }
-        let sequential = try TestSupport.notoTextRenderer()
+        let sequential = try RenderFixtures.notoTextRenderer()
         let expected = try requests.map { try $0.render(with: sequential) }
-        let pool = try RendererPool(directory: TestSupport.notoRenderer, threads: 3)
+        let pool = try RendererPool(directory: RenderFixtures.notoRenderer, threads: 3)
         #expect(pool.threads == 3)
         let parallel = try pool.render(requests[...])
         #expect(parallel.count == expected.count)
@@ -63,7 +60,7 @@ import Testing
     }
 
     @Test func rendererPoolReportsTheFirstFailingCase() throws {
-        let pool = try RendererPool(directory: TestSupport.notoRenderer, threads: 2)
+        let pool = try RendererPool(directory: RenderFixtures.notoRenderer, threads: 2)
         let requests = [RenderRequest(text: "fine", maxSeqLength: 8), RenderRequest(text: "too wide", maxSeqLength: 0)]
         #expect(throws: RenderError.self) { try pool.render(requests[...]) }
     }
@@ -71,7 +68,7 @@ import Testing
     /// Every C object of a render is freed: layouts hold a reference to their Pango context and a cairo context
     /// to its surface, so after any render each context and surface is referenced by the renderer alone.
     @Test func renderingReleasesEveryLayoutAndCairoContext() throws {
-        let renderer = try TestSupport.notoTextRenderer()
+        let renderer = try RenderFixtures.notoTextRenderer()
         let ar = String(repeating: "وقال، ماما، لقد عدت للمنزل. ", count: 40)
         _ = try renderer.render("Hello", maxSeqLength: 64, mode: .rgb)
         _ = try renderer.render("Hello", pair: "world", maxSeqLength: 64, mode: .gray)

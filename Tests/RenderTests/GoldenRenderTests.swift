@@ -14,14 +14,12 @@ import Testing
         let differingShare: Double
     }
 
-    @Test func everyPublicCaseIsReproducedExactly() throws {
-        guard let golden = TestSupport.goldenRender else {
-            print("GoldenRenderTests: skipped, no golden folder (set PIXELGPT_GOLDEN or PIXELGPT_DATA)")
-            return
-        }
+    @Test(.enabled(if: TestData.goldenDirectory != nil || TestData.isRequired, "needs the goldens (PIXELGPT_GOLDEN or PIXELGPT_DATA)"))
+    func everyPublicCaseIsReproducedExactly() throws {
+        let golden = RenderFixtures.goldenRender
         let cases = try GoldenCase.load(from: golden)
         #expect(cases.count > 0)
-        let renderer = try TextRenderer(directory: TestSupport.notoRenderer)
+        let renderer = try TextRenderer(directory: RenderFixtures.notoRenderer)
         let start = Date()
         var outcomes: [Outcome] = []
         for c in cases {

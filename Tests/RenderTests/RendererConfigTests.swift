@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func invalidConfigFileIsRefusedByTheRenderer() throws {
-        let dir = try TestSupport.rendererDirectory(config: #"{"font_file": "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "dpi": "#)
+        let dir = try RenderFixtures.rendererDirectory(config: #"{"font_file": "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "dpi": "#)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(throws: RenderError.self) { try TextRenderer(directory: dir) }
         do { _ = try TextRenderer(directory: dir) } catch {
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func missingFontFileIsAOneLineErrorNamingIt() throws {
-        let dir = try TestSupport.rendererDirectory(config: #"{"font_file": "/nonexistent/NoSuchFont.ttf"}"#)
+        let dir = try RenderFixtures.rendererDirectory(config: #"{"font_file": "/nonexistent/NoSuchFont.ttf"}"#)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do { _ = try TextRenderer(directory: dir); Issue.record("a missing font file was accepted") } catch {
             guard case .missingFile = error.problem else { Issue.record("expected missingFile, got \(error)"); return }
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func missingFontsConfAndMissingConfigAreErrors() throws {
-        let dir = try TestSupport.rendererDirectory(
+        let dir = try RenderFixtures.rendererDirectory(
             config: #"{"font_file": "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"}"#, fontsConf: false)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do { _ = try TextRenderer(directory: dir); Issue.record("a missing fonts.conf was accepted") } catch {
@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test func aFileThatIsNotAFontIsRefused() throws {
-        let dir = try TestSupport.rendererDirectory(config: #"{"font_file": "fake.ttf"}"#)
+        let dir = try RenderFixtures.rendererDirectory(config: #"{"font_file": "fake.ttf"}"#)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "not a font at all".write(toFile: dir + "/fake.ttf", atomically: true, encoding: .utf8)
         do { _ = try TextRenderer(directory: dir); Issue.record("a text file was accepted as a font") } catch {
@@ -103,11 +103,11 @@ import Testing
     }
 
     @Test func theProjectRendererMatchesTheGoldenSetup() throws {
-        let c = try RendererConfig.load(directory: TestSupport.notoRenderer)
+        let c = try RendererConfig.load(directory: RenderFixtures.notoRenderer)
         #expect(c.fontFile == "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
         #expect(c.fontSize == 8 && c.dpi == 120 && c.pixelsPerPatch == 16)
         // fonts.conf is shipped unchanged from the goldens (golden README: sha256 3f240ebd...).
-        #expect(try SHA256.hexDigest(ofFile: TestSupport.notoRenderer + "/fonts.conf")
+        #expect(try SHA256.hexDigest(ofFile: RenderFixtures.notoRenderer + "/fonts.conf")
             == "3f240ebd15946094371560a4d9381bc207fb93a28223fbee746a32465c697e53")
     }
 }

@@ -9,14 +9,14 @@ import Testing
     }
 
     @Test func findsTheProjectRendererAboveTheExecutable() throws {
-        let executable = TestSupport.repoRoot + "/.build-x/debug/pixelgpt"
+        let executable = RenderFixtures.repoRoot + "/.build-x/debug/pixelgpt"
         let found = try RendererLocation.defaultDirectory(environment: [:], executable: executable, currentDirectory: "/")
-        #expect(found == TestSupport.repoRoot + "/renderers/noto")
+        #expect(found == RenderFixtures.repoRoot + "/renderers/noto")
     }
 
     @Test func fallsBackToTheCurrentDirectoryThenFails() throws {
-        let found = try RendererLocation.defaultDirectory(environment: [:], executable: "/usr/bin/true", currentDirectory: TestSupport.repoRoot)
-        #expect(found == TestSupport.repoRoot + "/renderers/noto")
+        let found = try RendererLocation.defaultDirectory(environment: [:], executable: "/usr/bin/true", currentDirectory: RenderFixtures.repoRoot)
+        #expect(found == RenderFixtures.repoRoot + "/renderers/noto")
         #expect(throws: RenderError.self) {
             try RendererLocation.defaultDirectory(environment: [:], executable: "/usr/bin/true", currentDirectory: "/nonexistent")
         }

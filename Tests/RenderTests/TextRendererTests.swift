@@ -6,7 +6,7 @@ import Testing
 @Suite struct TextRendererTests {
     let renderer: TextRenderer
 
-    init() throws { renderer = try TestSupport.notoTextRenderer() }
+    init() throws { renderer = try RenderFixtures.notoTextRenderer() }
 
     @Test func familyAndDescriptionAreUpstreams() {
         #expect(renderer.familyName == "Noto Sans")
@@ -132,7 +132,7 @@ import Testing
         _ = try renderer.render(String(repeating: "Wide text everywhere. ", count: 10), maxSeqLength: 32, mode: .gray)
         _ = try renderer.render(String(repeating: "Wide text everywhere. ", count: 10), maxSeqLength: 32, mode: .rgb)
         #expect(try renderer.render("short", maxSeqLength: 32, mode: .gray) == first)
-        let fresh = try TestSupport.notoTextRenderer()
+        let fresh = try RenderFixtures.notoTextRenderer()
         #expect(try fresh.render("short", maxSeqLength: 32, mode: .gray) == first)
     }
 
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func pngRoundTripsAndLeavesNoTemporaryFiles() throws {
-        let dir = try TestSupport.temporaryDirectory()
+        let dir = try RenderFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for mode in RenderMode.allCases {
             let s = try renderer.render("Round trip, ذهاب وإياب.", maxSeqLength: 24, mode: mode)
@@ -215,11 +215,11 @@ import Testing
 /// a strip rendered after a long one must equal the same strip from a fresh renderer.
 @Suite struct SurfaceReuseTests {
     @Test func aReusedSurfaceGivesTheSameStripAsAFreshOne() throws {
-        let renderer = try TestSupport.notoTextRenderer()
+        let renderer = try RenderFixtures.notoTextRenderer()
         let long = String(repeating: "Wide glyphs WWW MMM ", count: 30)
         for mode in [RenderMode.rgb, .gray, .binary] {
-            let fresh = try TestSupport.notoTextRenderer().render("Hi", maxSeqLength: 64, mode: mode)
-            let freshPair = try TestSupport.notoTextRenderer().render("وقال", pair: "ماما", maxSeqLength: 64, mode: mode)
+            let fresh = try RenderFixtures.notoTextRenderer().render("Hi", maxSeqLength: 64, mode: mode)
+            let freshPair = try RenderFixtures.notoTextRenderer().render("وقال", pair: "ماما", maxSeqLength: 64, mode: mode)
             _ = try renderer.render(long, pair: "اختبار طويل", maxSeqLength: 64, mode: mode)
             #expect(try renderer.render("Hi", maxSeqLength: 64, mode: mode) == fresh, "\(mode)")
             _ = try renderer.render(long, maxSeqLength: 64, mode: mode)

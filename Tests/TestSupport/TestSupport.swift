@@ -78,3 +78,57 @@ public enum PythonReference {
 extension Array where Element == UInt8 {
     public var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
+
+/// Where tests find what the repository does not ship: the evaluation data and tokenizer ($PIXELGPT_DATA,
+/// else ../shared/data beside the checkout) and the golden outputs ($PIXELGPT_GOLDEN, else the data's
+/// sibling golden/). Tests that need them use `.enabled(if: TestData.hasData)`: skipped, and reported as
+/// skipped, only when no data was given; when PIXELGPT_DATA is set (CI) they run and fail if it is incomplete.
+public enum TestData {
+    public static let repositoryRoot = PythonReference.repositoryRoot
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// The data directory was named, so anything missing from it is a failure, not a skip.
+    public static var isRequired: Bool { !(environment["PIXELGPT_DATA"] ?? "").isEmpty }
+
+    public static let directory: String? = {
+        if let data = environment["PIXELGPT_DATA"], !data.isEmpty {
+            return ((data.hasPrefix("/") ? data : repositoryRoot + "/" + data) as NSString).standardizingPath
+        }
+        let beside = ((repositoryRoot + "/../shared/data") as NSString).standardizingPath
+        return FileManager.default.fileExists(atPath: beside + "/xnli") ? beside : nil
+    }()
+
+    /// For `.enabled(if:)`.
+    public static var hasData: Bool { directory != nil || isRequired }
+
+    /// `relative` inside the data directory (whether or not it exists: a test that runs expects it).
+    public static func path(_ relative: String) -> String { (directory ?? "/nonexistent-PIXELGPT_DATA") + "/" + relative }
+
+    /// The Llama-2 tokenizer.model of the data directory.
+    public static var llamaTokenizer: String { path("tokenizer/llama2/tokenizer.model") }
+
+    /// The golden outputs of the original implementations.
+    public static let goldenDirectory: String? = {
+        if let golden = environment["PIXELGPT_GOLDEN"], !golden.isEmpty { return golden }
+        return directory.map { (($0 + "/../golden") as NSString).standardizingPath }
+    }()
+}
+
+/// The built `pixelgpt`, in the products directory beside the test bundle (`swift test` builds it, since
+/// a test target depends on it).
+public enum BuiltTool {
+    public static let pixelgpt: URL = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("pixelgpt")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: "/nonexistent/pixelgpt")
+    }()
+
+    public static func run(_ arguments: [String], currentDirectory: String? = nil) throws -> ProcessResult {
+        try runProcess(pixelgpt, arguments, currentDirectory: currentDirectory)
+    }
+}

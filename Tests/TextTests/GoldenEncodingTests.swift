@@ -26,8 +26,9 @@ import Testing
         return goldens.count
     }
 
-    @Test func llama2MatchesTheReference() throws {
-        guard let tokenizer = try ReferenceData.llamaTokenizer() else { return }
+    @Test(.enabled(if: TestData.hasData, "needs the Llama-2 tokenizer (PIXELGPT_DATA)"))
+    func llama2MatchesTheReference() throws {
+        let tokenizer = try ReferenceData.llamaTokenizer()
         let goldens = try TextFixtures.goldens("llama2_golden.json")
         #expect(goldens.count > 400)
         // Every XNLI language is represented (10 premises and 10 hypotheses each).
@@ -35,8 +36,9 @@ import Testing
         Self.check(tokenizer, against: goldens, "llama2")
     }
 
-    @Test func llama2DecodesLikeTheReference() throws {
-        guard let tokenizer = try ReferenceData.llamaTokenizer() else { return }
+    @Test(.enabled(if: TestData.hasData, "needs the Llama-2 tokenizer (PIXELGPT_DATA)"))
+    func llama2DecodesLikeTheReference() throws {
+        let tokenizer = try ReferenceData.llamaTokenizer()
         let cases = try #require(try TextFixtures.json("llama2_golden.json")["decode"] as? [[String: Any]])
         #expect(cases.count > 10)
         for entry in cases {

@@ -28,8 +28,9 @@ import Testing
     }
 
     /// Truncated singles and pairs from the Hugging Face tokenizers library (goldens).
-    @Test func truncationMatchesTheTokenizersLibrary() throws {
-        guard let tokenizer = try ReferenceData.llamaTokenizer() else { return }
+    @Test(.enabled(if: TestData.hasData, "needs the Llama-2 tokenizer (PIXELGPT_DATA)"))
+    func truncationMatchesTheTokenizersLibrary() throws {
+        let tokenizer = try ReferenceData.llamaTokenizer()
         let cases = try #require(try TextFixtures.json("llama2_golden.json")["truncation"] as? [[String: Any]])
         #expect(cases.count == 450)
         for entry in cases {

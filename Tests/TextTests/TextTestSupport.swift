@@ -38,52 +38,15 @@ enum TextFixtures {
     }
 }
 
-/// The evaluation data (../shared/data in CI, through PIXELGPT_DATA) and the Python reference package.
+/// The Llama-2 tokenizer of the evaluation data (`TestData`) and the Python reference package.
 enum ReferenceData {
-    /// PIXELGPT_DATA, else ../shared/data beside the repository when it exists.
-    static let directory: String? = {
-        if let dir = ProcessInfo.processInfo.environment["PIXELGPT_DATA"], !dir.isEmpty {
-            return dir.hasPrefix("/") ? dir : TextFixtures.repositoryRoot + "/" + dir
-        }
-        let beside = TextFixtures.repositoryRoot + "/../shared/data"
-        return FileManager.default.fileExists(atPath: beside) ? beside : nil
-    }()
+    static var directory: String? { TestData.directory }
+    static var llamaModelPath: String { TestData.llamaTokenizer }
 
-    static var llamaModelPath: String? {
-        guard let directory else { return nil }
-        let path = directory + "/tokenizer/llama2/tokenizer.model"
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
+    static func llamaTokenizer() throws -> SentencePieceTokenizer { try SentencePieceTokenizer(contentsOf: llamaModelPath) }
 
-    static var isPythonRequired: Bool { ProcessInfo.processInfo.environment["PIXELGPT_REQUIRE_PYTHON"] == "1" }
-
-    static let isSentencePieceAvailable: Bool = (try? python(["-c", "import sentencepiece"])) != nil
-
-    /// The Llama-2 tokenizer.model, or nil after recording why it is missing: an issue when the data
-    /// directory was given (PIXELGPT_DATA), a skip note otherwise.
-    static func llamaTokenizer() throws -> SentencePieceTokenizer? {
-        guard let path = llamaModelPath else {
-            if ProcessInfo.processInfo.environment["PIXELGPT_DATA"] != nil {
-                Issue.record("PIXELGPT_DATA is set but holds no tokenizer/llama2/tokenizer.model")
-            } else {
-                print("skipped: no evaluation data (set PIXELGPT_DATA to ../shared/data)")
-            }
-            return nil
-        }
-        return try SentencePieceTokenizer(contentsOf: path)
-    }
-
-    /// True when sentencepiece can be imported; otherwise skips (prints why), or records an issue when
-    /// PIXELGPT_REQUIRE_PYTHON=1 (CI).
-    static func requireSentencePiece() -> Bool {
-        if isSentencePieceAvailable { return true }
-        if isPythonRequired {
-            Issue.record("PIXELGPT_REQUIRE_PYTHON=1 but python3 cannot import sentencepiece (pip install sentencepiece)")
-        } else {
-            print("skipped: python3 with sentencepiece is not available")
-        }
-        return false
-    }
+    /// For `.enabled(if:)` on tests that compare with the Python sentencepiece on the shared data.
+    static var hasDataAndSentencePiece: Bool { TestData.hasData && PythonReference.isAvailableOrRequired("sentencepiece") }
 
     /// Runs python3 with `arguments` in the repository root; returns stdout, throws with stderr on failure.
     @discardableResult

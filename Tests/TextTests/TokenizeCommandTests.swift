@@ -11,21 +11,8 @@ import Testing
         let stderr: String
     }
 
-    /// The built tool, in the same products directory as this test bundle.
-    static let executable: String? = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while dir.path != "/" {
-            let candidate = dir.appendingPathComponent("pixelgpt").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        return nil
-    }()
-
     static func run(_ arguments: [String]) throws -> Result {
-        let executable = try #require(Self.executable, "pixelgpt is not built beside the test bundle")
-        let result = try runProcess(URL(fileURLWithPath: executable), arguments)
+        let result = try BuiltTool.run(arguments)
         return Result(status: result.status, stdout: result.stdoutText, stderr: result.stderr)
     }
 

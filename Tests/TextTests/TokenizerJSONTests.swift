@@ -26,9 +26,9 @@ import Testing
     /// The Llama-2 tokenizer.json written by scripts/tokenizer_json_from_model.py (the layout of
     /// transformers' converter) gives the reference ids on the goldens and on every XNLI and GLUE dev
     /// string, exactly as the .model does.
-    @Test func llama2ModelAndJSONAgree() throws {
-        guard let proto = try ReferenceData.llamaTokenizer(), let modelPath = ReferenceData.llamaModelPath,
-              ReferenceData.requireSentencePiece() else { return }
+    @Test(.enabled(if: ReferenceData.hasDataAndSentencePiece, "needs PIXELGPT_DATA and python3 with sentencepiece"))
+    func llama2ModelAndJSONAgree() throws {
+        let proto = try ReferenceData.llamaTokenizer(), modelPath = ReferenceData.llamaModelPath
         let temporary = try TemporaryDirectory()
         try ReferenceData.python(["scripts/tokenizer_json_from_model.py", modelPath, temporary.file("tokenizer.json")])
         let json = try SentencePieceTokenizer(contentsOf: temporary.file("tokenizer.json"))

@@ -11,14 +11,7 @@ import Testing
         let stderr: String
     }
 
-    static let executable: URL = {
-        // The test bundle sits in the same products directory as the built tool.
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pixelgpt").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("pixelgpt")
-    }()
+    static var executable: URL { BuiltTool.pixelgpt }
 
     static func run(_ arguments: [String]) throws -> Result {
         let result = try runProcess(executable, arguments)

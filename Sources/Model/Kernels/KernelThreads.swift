@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Support
 
 /// How many threads the kernels of a forward pass may use: one value, fixed for the pass, never switched
 /// inside it. A process default (`BLASRuntime.setThreads`, the command line's `--threads`) that a caller
@@ -32,28 +32,8 @@ enum KernelThreads {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Runs `body(range)` over `0 ..< items` split into at most `threads` contiguous ranges of at least
-    /// `minimumPerWorker` items, concurrently. Small jobs run inline. The kernels that use it compute each
-    /// item independently of the others, so the split never changes a result.
+    /// `ParallelRanges` over `0 ..< items` with `threads` workers.
     static func parallelRanges(_ items: Int, threads: Int, minimumPerWorker: Int = 1, _ body: (Range<Int>) -> Void) {
-        let workers = min(threads, max(1, items / max(1, minimumPerWorker)))
-        guard workers > 1 else {
-            if items > 0 { body(0..<items) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let shared = SharedBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let range = (items * w / workers)..<(items * (w + 1) / workers)
-                if !range.isEmpty { shared.body(range) }
-            }
-        }
-    }
-
-    /// The loop body handed to the workers. @unchecked: the kernels give each range its own disjoint
-    /// part of the output and only read shared inputs, and every worker ends before `parallelRanges`
-    /// returns, so the pointers they capture stay valid and unshared for writing.
-    private struct SharedBody: @unchecked Sendable {
-        let body: (Range<Int>) -> Void
+        ParallelRanges.run(items, threads: threads, minimumPerWorker: minimumPerWorker) { _, range in body(range) }
     }
 }

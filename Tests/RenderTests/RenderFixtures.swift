@@ -1,45 +1,16 @@
 import Foundation
+@_exported import TestSupport
 @testable import Render
 
-/// Where the tests find the project's renderer directory and the shared golden renderings.
-enum TestSupport {
-    /// The package root: this file is Tests/RenderTests/TestSupport.swift.
-    static let repoRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0 ..< 3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+/// Where the render tests find the project's renderer directory and the goldens (through `TestData`).
+enum RenderFixtures {
+    static let repoRoot = TestData.repositoryRoot
 
     /// The renderer directory shipped with the project.
     static var notoRenderer: String { repoRoot + "/renderers/noto" }
 
-    /// The golden render folder: $PIXELGPT_GOLDEN, else $PIXELGPT_DATA/../golden, else ../shared/golden beside the
-    /// repository; nil when none holds render/cases.jsonl.
-    static let goldenRender: String? = {
-        let env = ProcessInfo.processInfo.environment
-        var candidates: [String] = []
-        if let golden = env["PIXELGPT_GOLDEN"], !golden.isEmpty { candidates.append(golden) }
-        if let data = env["PIXELGPT_DATA"], !data.isEmpty {
-            let base = data.hasPrefix("/") ? data : repoRoot + "/" + data
-            candidates.append(base + "/../golden")
-        }
-        candidates.append(repoRoot + "/../shared/golden")
-        for candidate in candidates {
-            let render = (candidate as NSString).standardizingPath + "/render"
-            if FileManager.default.fileExists(atPath: render + "/cases.jsonl") { return render }
-        }
-        return nil
-    }()
-
-    /// The shared data folder: $PIXELGPT_DATA, else ../shared/data beside the repository; nil when absent.
-    static let dataDirectory: String? = {
-        var candidates: [String] = []
-        if let data = ProcessInfo.processInfo.environment["PIXELGPT_DATA"], !data.isEmpty {
-            candidates.append(data.hasPrefix("/") ? data : repoRoot + "/" + data)
-        }
-        candidates.append(repoRoot + "/../shared/data")
-        return candidates.map { ($0 as NSString).standardizingPath }.first { FileManager.default.fileExists(atPath: $0 + "/xnli") }
-    }()
+    /// The golden render folder (holding cases.jsonl).
+    static var goldenRender: String { (TestData.goldenDirectory ?? "/nonexistent-PIXELGPT_GOLDEN") + "/render" }
 
     /// One renderer over the project's renderers/noto for a test (renderers are not thread-safe, so each test
     /// makes its own).
