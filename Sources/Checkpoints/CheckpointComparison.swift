@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import SafeTensors
 
 /// `pixelgpt verify`: two checkpoints in any layouts compared tensor by tensor, names mapped through
@@ -64,7 +65,8 @@ public struct CheckpointComparison: Codable, Sendable {
     /// Elements compared per step, so that memory stays at a chunk, not a tensor, for safetensors sources.
     static let chunkElements = 1 << 20
 
-    public static func compare(_ pathA: String, _ pathB: String, atol: Double = 0, rtol: Double = 0) throws -> CheckpointComparison {
+    public static func compare(_ pathA: String, _ pathB: String, tolerance: Tolerance = .init(.elementwise, name: "exact", atol: 0, rtol: 0)) throws -> CheckpointComparison {
+        precondition(tolerance.mode == .elementwise, "verify compares element by element")
         let a = try CheckpointLocation.resolve(pathA).openWeights()
         let b = try CheckpointLocation.resolve(pathB).openWeights()
         func byCanonical(_ source: any WeightSource) -> [String: WeightInfo] {
@@ -81,13 +83,13 @@ public struct CheckpointComparison: Codable, Sendable {
                 shapeMismatches.append(ShapeMismatch(name: name, shapeA: wa.shape, shapeB: wb.shape))
                 continue
             }
-            results.append(try compareTensor(name: name, a.load(wa.name), b.load(wb.name), atol: atol, rtol: rtol))
+            results.append(try compareTensor(name: name, a.load(wa.name), b.load(wb.name), tolerance: tolerance))
         }
         let onlyInA = mapA.keys.filter { mapB[$0] == nil }.sorted()
         let onlyInB = mapB.keys.filter { mapA[$0] == nil }.sorted()
         let worst = results.filter { $0.maxAbsDiff > 0 }.sorted { $0.maxAbsDiff > $1.maxAbsDiff }.prefix(10).map(\.name)
         return CheckpointComparison(
-            schema: schema, version: version, a: pathA, b: pathB, atol: atol, rtol: rtol, tensors: results,
+            schema: schema, version: version, a: pathA, b: pathB, atol: tolerance.atol, rtol: tolerance.rtol, tensors: results,
             onlyInA: onlyInA, onlyInB: onlyInB, shapeMismatches: shapeMismatches, worst: Array(worst),
             passed: onlyInA.isEmpty && onlyInB.isEmpty && shapeMismatches.isEmpty && results.allSatisfy(\.passed))
     }
@@ -100,7 +102,7 @@ public struct CheckpointComparison: Codable, Sendable {
         }
     }
 
-    static func compareTensor(name: String, _ a: LoadedWeight, _ b: LoadedWeight, atol: Double, rtol: Double) throws -> TensorResult {
+    static func compareTensor(name: String, _ a: LoadedWeight, _ b: LoadedWeight, tolerance: Tolerance) throws -> TensorResult {
         let dtypeA = a.info.dtype, dtypeB = b.info.dtype
         let bound: Double? = dtypeA == dtypeB ? nil : [dtypeA, dtypeB].compactMap(unitRoundoff).max()
         func result(maxAbs: Double, maxRel: Double, mismatches: Int, withinRounding: Bool?) -> TensorResult {
@@ -116,7 +118,7 @@ public struct CheckpointComparison: Codable, Sendable {
         // compared in their own type, so that no difference rounds away.
         if dtypeA == dtypeB, [.i32, .u32, .i64, .u64, .f64].contains(dtypeA) {
             let (maxAbs, maxRel, mismatches) = try withBytes(a) { ra in
-                try withBytes(b) { rb in compareNatively(ra, rb, dtype: dtypeA, count: a.info.elementCount, atol: atol, rtol: rtol) }
+                try withBytes(b) { rb in compareNatively(ra, rb, dtype: dtypeA, count: a.info.elementCount, tolerance: tolerance) }
             }
             return result(maxAbs: maxAbs, maxRel: maxRel, mismatches: mismatches, withinRounding: nil)
         }
@@ -143,7 +145,7 @@ public struct CheckpointComparison: Codable, Sendable {
                         let diff = abs(x - y)
                         maxAbs = max(maxAbs, diff)
                         if y != 0 { maxRel = max(maxRel, diff / abs(y)) }
-                        if !(diff <= atol + rtol * abs(y)) { mismatches += 1 }
+                        if !tolerance.accepts(difference: diff, reference: abs(y)) { mismatches += 1 }
                         if let bound, !(diff <= bound * max(abs(x), abs(y)) + 0x1p-24 * 0x1p-1) { rounding = false }
                     }
                     first += n
@@ -156,12 +158,12 @@ public struct CheckpointComparison: Codable, Sendable {
     /// Element-wise comparison of two same-dtype buffers without leaving the dtype: F64 in Double, integers
     /// exactly (a difference is nonzero whenever the values differ, however large they are).
     private static func compareNatively(_ ra: UnsafeRawBufferPointer, _ rb: UnsafeRawBufferPointer, dtype: DType, count: Int,
-                                        atol: Double, rtol: Double) -> (maxAbs: Double, maxRel: Double, mismatches: Int) {
+                                        tolerance: Tolerance) -> (maxAbs: Double, maxRel: Double, mismatches: Int) {
         var maxAbs = 0.0, maxRel = 0.0, mismatches = 0
         func record(diff: Double, reference y: Double) {
             maxAbs = max(maxAbs, diff)
             if y != 0 { maxRel = max(maxRel, diff / abs(y)) }
-            if !(diff <= atol + rtol * abs(y)) { mismatches += 1 }
+            if !tolerance.accepts(difference: diff, reference: abs(y)) { mismatches += 1 }
         }
         func integers<T: FixedWidthInteger>(_: T.Type) {
             for i in 0..<count {

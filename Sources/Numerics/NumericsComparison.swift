@@ -2,38 +2,26 @@ import Checkpoints
 import Foundation
 import Model
 import SafeTensors
+import Support
 
-/// When two activations count as equal: max |a - b| <= atol + rtol · max |reference| per tensor, the
-/// relative measure of DESIGN.md's numerics contract. The presets and the measurements behind them are in
-/// docs/numerics.md.
-public struct NumericsTolerance: Sendable, Equatable {
-    public let name: String
-    public let atol: Double
-    public let rtol: Double
-
-    public init(name: String = "custom", atol: Double, rtol: Double) {
-        self.name = name
-        self.atol = atol
-        self.rtol = rtol
-    }
-
+/// The presets of the numerics contract: max |a - b| <= atol + rtol · max |reference| per tensor
+/// (`Tolerance.Mode.maxRelative`). The measurements behind them are in docs/numerics.md.
+extension Tolerance {
     /// Same build, same threads, same checkpoint: bitwise equal.
-    public static let exact = NumericsTolerance(name: "exact", atol: 0, rtol: 0)
+    public static let exact = Tolerance(.maxRelative, name: "exact", atol: 0, rtol: 0)
     /// Another OpenBLAS thread count, build or implementation. Measured (docs/numerics.md): OpenBLAS 1 against
     /// 2 threads and debug against release builds are bitwise equal; an independent float32 implementation
     /// (the numpy reference) differs by at most 1.9e-6 on the released size and 8.3e-6 on any golden case.
     /// 5e-5 leaves a factor of 6 over the worst of these and stays 2.4 times below the smallest effect of a
     /// 0.1% change in one kernel (1.2e-4).
-    public static let f32 = NumericsTolerance(name: "f32", atol: 0, rtol: 5e-5)
+    public static let f32 = Tolerance(.maxRelative, name: "f32", atol: 0, rtol: 5e-5)
     /// A BF16-converted checkpoint against its F32 source. Measured: 4.5e-3 (tiny), 5.3e-3 (small) and
     /// 1.15e-2 (released size, 24 layers) at worst; 5e-2 leaves a factor of 4 for trained weights.
-    public static let bf16 = NumericsTolerance(name: "bf16", atol: 0, rtol: 5e-2)
+    public static let bf16 = Tolerance(.maxRelative, name: "bf16", atol: 0, rtol: 5e-2)
 
     public static let presets = [exact, f32, bf16]
 
-    public static func preset(named name: String) -> NumericsTolerance? { presets.first { $0.name == name } }
-
-    func allows(maxAbs: Double, maxRef: Double) -> Bool { maxAbs <= atol + rtol * maxRef }
+    public static func preset(named name: String) -> Tolerance? { presets.first { $0.name == name } }
 }
 
 /// A tensor of a dump, decoded: floats (any float dtype) or integers (pooled_index, input ids).
@@ -207,7 +195,7 @@ public struct NumericsReport: Codable, Sendable {
     /// Compares `a` against the reference `b`. Tensors present on one side only are listed (and, with
     /// `requireSameTensors`, refused with an error); a shape mismatch is an error naming the tensor; inputs
     /// present on both sides must be bitwise equal (else the dumps are of different probes).
-    public static func compare(_ a: NumericsDump, _ b: NumericsDump, tolerance: NumericsTolerance, mode: String = "diff",
+    public static func compare(_ a: NumericsDump, _ b: NumericsDump, tolerance: Tolerance, mode: String = "diff",
                                requireSameTensors: Bool = false) throws -> NumericsReport {
         // A summarised tensor on one side and the full one on the other (a summary baseline against a
         // PyTorch dump): summarise the full side the same way.
@@ -273,7 +261,7 @@ public struct NumericsReport: Codable, Sendable {
             passed: results.allSatisfy(\.passed) && (!requireSameTensors || (onlyInA.isEmpty && onlyInB.isEmpty)))
     }
 
-    static func measure(_ key: NumericsTensorName, _ a: NumericsTensor, _ b: NumericsTensor, tolerance: NumericsTolerance) -> TensorResult {
+    static func measure(_ key: NumericsTensorName, _ a: NumericsTensor, _ b: NumericsTensor, tolerance: Tolerance) -> TensorResult {
         let stage = key.stage
         func result(_ maxAbs: Double, _ maxRef: Double, _ nmse: Double, _ cosine: Double, passed: Bool) -> TensorResult {
             let relative = maxAbs == 0 ? 0 : maxAbs / maxRef
@@ -310,7 +298,7 @@ public struct NumericsReport: Codable, Sendable {
         let cosine = squaredDiff == 0 ? 1 : dot / (squaredA.squareRoot() * squaredRef.squareRoot())
         let bitwise = !nanMismatch && zip(a.floats, b.floats).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
         // The exact preset means bitwise: -0 against +0 is a difference there, though |a - b| = 0.
-        let passed = tolerance.atol == 0 && tolerance.rtol == 0 ? bitwise : !nanMismatch && tolerance.allows(maxAbs: maxAbs, maxRef: maxRef)
+        let passed = tolerance.atol == 0 && tolerance.rtol == 0 ? bitwise : !nanMismatch && tolerance.accepts(difference: maxAbs, reference: maxRef)
         return result(maxAbs, maxRef, nmse, cosine, passed: passed)
     }
 }
@@ -318,7 +306,7 @@ public struct NumericsReport: Codable, Sendable {
 /// `pixelgpt numerics check`: the checkpoint recomputed on the baseline's own inputs, with the baseline's
 /// storage, compared against it.
 public enum NumericsCheck {
-    public static func run(modelPath: String, baselinePath: String, tolerance: NumericsTolerance, toolVersion: String) throws -> NumericsReport {
+    public static func run(modelPath: String, baselinePath: String, tolerance: Tolerance, toolVersion: String) throws -> NumericsReport {
         let baseline = try NumericsDump.read(path: baselinePath)
         guard baseline.metadata["numerics.schema"] == NumericsRecorder.schema else {
             throw CheckpointError(path: baselinePath, "not a numerics baseline (no \"numerics.schema\": \"\(NumericsRecorder.schema)\" metadata); compare plain dumps with `pixelgpt numerics diff`")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Support
 import Numerics
 import Model
 import Render
@@ -21,10 +22,11 @@ struct ToleranceOptions: ParsableArguments {
     @Option(help: "exact (bitwise), f32 (other threads, build or kernels), bf16 (a BF16 copy against its F32 source). Default: exact.")
     var tolerance: String?
 
-    @Option(help: "Absolute tolerance on max |a - b| (with --rtol instead of a preset).")
+    // Not --atol/--rtol: those are `verify`'s element-wise tolerances; these bound a tensor's maximum.
+    @Option(name: .customLong("max-atol"), help: "Absolute tolerance on a tensor's max |a - b| (with --max-rtol, instead of a preset).")
     var atol: Double?
 
-    @Option(help: "Relative tolerance: max |a - b| <= atol + rtol * max |reference|.")
+    @Option(name: .customLong("max-rtol"), help: "Relative tolerance per tensor: max |a - b| <= max-atol + max-rtol * max |reference|.")
     var rtol: Double?
 
     /// A bad tolerance is a one-line error with exit status 1, like every other bad input.
@@ -32,16 +34,16 @@ struct ToleranceOptions: ParsableArguments {
         let description: String
     }
 
-    func resolve() throws -> NumericsTolerance {
+    func resolve() throws -> Tolerance {
         if atol != nil || rtol != nil {
-            guard tolerance == nil else { throw Invalid(description: "give --tolerance or --atol/--rtol, not both") }
+            guard tolerance == nil else { throw Invalid(description: "give --tolerance or --max-atol/--max-rtol, not both") }
             let a = atol ?? 0, r = rtol ?? 0
-            guard a >= 0, r >= 0, a.isFinite, r.isFinite else { throw Invalid(description: "--atol and --rtol must be finite and >= 0") }
-            return NumericsTolerance(atol: a, rtol: r)
+            guard a >= 0, r >= 0, a.isFinite, r.isFinite else { throw Invalid(description: "--max-atol and --max-rtol must be finite and >= 0") }
+            return Tolerance(.maxRelative, atol: a, rtol: r)
         }
         let name = tolerance ?? "exact"
-        guard let preset = NumericsTolerance.preset(named: name) else {
-            throw Invalid(description: "unknown tolerance preset \"\(name)\"; use \(NumericsTolerance.presets.map(\.name).joined(separator: ", ")) or --atol/--rtol")
+        guard let preset = Tolerance.preset(named: name) else {
+            throw Invalid(description: "unknown tolerance preset \"\(name)\"; use \(Tolerance.presets.map(\.name).joined(separator: ", ")) or --max-atol/--max-rtol")
         }
         return preset
     }

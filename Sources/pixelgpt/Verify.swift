@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Support
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct Verify: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report = try reportingErrors { try CheckpointComparison.compare(a, b, atol: atol, rtol: rtol) }
+        let report = try reportingErrors { try CheckpointComparison.compare(a, b, tolerance: Tolerance(.elementwise, atol: atol, rtol: rtol)) }
         if json {
             try printJSON(report)
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Model
 import SafeTensors
 import Testing
@@ -97,7 +98,7 @@ import Checkpoints
         let loose = try NumericsCheck.run(modelPath: bf16, baselinePath: baseline, tolerance: .bf16, toolVersion: "test")
         #expect(loose.passed && loose.firstFailure == nil)
         // BF16 keeps 8 significant bits: the outputs move by more than F32 noise and by less than the preset.
-        #expect(loose.stages.allSatisfy { $0.relative > NumericsTolerance.f32.rtol && $0.relative <= NumericsTolerance.bf16.rtol })
+        #expect(loose.stages.allSatisfy { $0.relative > Tolerance.f32.rtol && $0.relative <= Tolerance.bf16.rtol })
         let f32 = try NumericsCheck.run(modelPath: bf16, baselinePath: baseline, tolerance: .f32, toolVersion: "test")
         #expect(!f32.passed)
     }
@@ -110,7 +111,7 @@ import Checkpoints
         let broken = dir.file("perturbed")
         try Self.perturbed(model, tensor: "model.layers.\(k).mlp.down_proj.weight", index: 5, factor: 3, to: broken)
         // One weight of a random checkpoint moves the outputs by ~1e-3: far beyond f32 noise, within BF16's.
-        for tolerance in [NumericsTolerance.exact, .f32] {
+        for tolerance in [Tolerance.exact, .f32] {
             let report = try NumericsCheck.run(modelPath: broken, baselinePath: baseline, tolerance: tolerance, toolVersion: "test")
             #expect(!report.passed)
             #expect(report.firstFailure == "model.layers.\(k)" && report.firstFailureLayer == k, "\(tolerance.name)")
@@ -171,7 +172,7 @@ import Checkpoints
         let report = try NumericsCheck.run(modelPath: model, baselinePath: Self.fixture, tolerance: .f32, toolVersion: "test")
         let passed = report.passed
         let relative = report.stages.map { "\($0.stage) \(String(format: "%.2e", $0.relative))" }.joined(separator: ", ")
-        #expect(passed, "outputs moved beyond the f32 preset (rtol \(NumericsTolerance.f32.rtol)), first at \(report.firstFailure ?? "-"); relative: \(relative)")
+        #expect(passed, "outputs moved beyond the f32 preset (rtol \(Tolerance.f32.rtol)), first at \(report.firstFailure ?? "-"); relative: \(relative)")
         // Embeddings, every layer, the final norm and both heads were compared.
         #expect(report.stages.count == Self.config.numHiddenLayers + 4 && report.onlyInA.isEmpty && report.onlyInB.isEmpty)
     }
