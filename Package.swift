@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // pixelgpt-swift: convert, run and evaluate the released PixelGPT checkpoints on the CPU.
 // Layout and dependency rules: ../shared/DESIGN.md. Dependencies point one way:
-// pixelgpt -> Checkpoints -> (Model, SafeTensors); Text and Render stand alone; Model never imports a
-// file format.
+// pixelgpt -> Report -> Eval -> Checkpoints -> (Model, SafeTensors); Report draws through Render; Text and
+// Render stand alone; Model never imports a file format.
 import PackageDescription
 
 let package = Package(
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Render", targets: ["Render"]),
         .library(name: "Eval", targets: ["Eval"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,11 +40,13 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
         .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
-        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", .product(name: "Yams", package: "Yams")]),
+        // Tables and charts over eval results; the task groups' files say what they show.
+        .target(name: "Report", dependencies: ["Eval", "Render", "SafeTensors", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
-                "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Eval",
+                "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Eval", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"], exclude: ["Fixtures"]),
         .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Eval", "Render", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),
