@@ -204,10 +204,14 @@ public final class EvaluationRun {
     /// this task and modality (SPEC 5.6); nil when rendering here.
     func renderedImages(_ file: String, task: TaskDefinition, featurizer: Featurizer) throws -> RenderedImages? {
         guard readsRenderedDatasets else { return nil }
-        // Image-text scripts neither convert nor resize; image scripts convert, then crop or resize per task.
-        let transform = options.modality == .pair ? ImageTransform.imageText
-            : ImageTransform(convertToRGB: true, geometry: task.pixelgpt.renderedGeometry == .bicubic ? .bicubic : .crop)
-        return try RenderedImages(path: file, transform: transform, maxSeqLength: featurizer.sequenceLength)
+        return try RenderedImages(path: file, transform: Self.renderedTransform(task, modality: options.modality),
+                                  maxSeqLength: featurizer.sequenceLength)
+    }
+
+    /// Image-text scripts neither convert nor resize; image scripts convert, then crop or resize as the
+    /// task's `pixelgpt.rendered_geometry` says (SPEC 5.6).
+    static func renderedTransform(_ task: TaskDefinition, modality: TaskDefinition.Modality) -> ImageTransform {
+        modality == .pair ? .imageText : ImageTransform(convertToRGB: true, geometry: task.pixelgpt.renderedGeometry == .bicubic ? .bicubic : .crop)
     }
 
     /// The rows a task reports on: the reported split (or --split), else validation when the reported one

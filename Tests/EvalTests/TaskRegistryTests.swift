@@ -1,4 +1,5 @@
 import Foundation
+import Render
 import TestSupport
 import Testing
 @testable import Eval
@@ -98,6 +99,18 @@ import Testing
         #expect { try TaskRegistry(directory: dir.path) } throws: { error in
             guard let e = error as? TaskError else { return false }
             return e.task == dir.file("nowhere") && e.key == "file"
+        }
+    }
+
+    /// Pre-rendered strips get the transform of the original's script for the task (SPEC 5.6): the XNLI
+    /// scripts resize, the GLUE scripts crop, image-text scripts neither convert nor resize.
+    @Test func renderedStripsGetTheirScriptsTransform() throws {
+        let registry = try TaskRegistry(directory: Self.tasksDirectory)
+        for task in registry.tasks {
+            let xnli = Self.xnliLanguages.map { "xnli_\($0)" }.contains(task.task)
+            for modality in [TaskDefinition.Modality.pixel, .pair] {
+                #expect(EvaluationRun.renderedTransform(task, modality: modality) == ImageTransform.forScript(xnli: xnli, pair: modality == .pair), "\(task.task)")
+            }
         }
     }
 
