@@ -89,6 +89,11 @@ public struct TaskGroup: Decodable, Sendable, Equatable {
                 guard !table.columns[..<i].contains(where: { $0.task == column.task }) else {
                     throw fail("pixelgpt.table.columns[\(i)].task", "\"\(column.task)\" has a column already")
                 }
+                // A header is one markdown table cell.
+                guard !column.header.isEmpty, !column.header.contains("|"),
+                      !column.header.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw fail("pixelgpt.table.columns[\(i)].header", "give a non-empty header without '|' or control characters")
+                }
             }
             if let problem = TaskDefinition.fileNameProblem(table.average.key) { throw fail("pixelgpt.table.average.key", problem) }
             if let chart = table.chart, let problem = TaskDefinition.fileNameProblem(chart.file) {

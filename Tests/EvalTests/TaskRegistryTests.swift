@@ -130,6 +130,7 @@ import Testing
             (glue.replacingOccurrences(of: "task: [ax, cola,", with: "task: [ax, ax, cola,"), "task[1]"),
             (glue.replacingOccurrences(of: "task: qqp, header: QQP, metric: f1", with: "task: qqp, header: QQP, metric: mcc"), "pixelgpt.table.columns[2].metric"),
             (glue.replacingOccurrences(of: "task: [ax, cola, mnli,", with: "task: [ax, cola,"), "pixelgpt.table.columns[0].task"),
+            (glue.replacingOccurrences(of: "header: QNLI,", with: "header: \"Q|NLI\","), "pixelgpt.table.columns[3].header"),
             (glue.replacingOccurrences(of: "{key: glue_avg, over: shown}", with: "{key: rte, over: shown}"), "pixelgpt.table.average.key"),
             (glue.replacingOccurrences(of: "{key: glue_avg, over: shown}", with: "{key: glue_avg, over: some}"), "pixelgpt.table.average.over"),
             (glue.replacingOccurrences(of: "group: glue", with: "group: ax"), "group"),
