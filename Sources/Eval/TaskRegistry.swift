@@ -31,6 +31,10 @@ public struct TaskRegistry: Sendable {
         for path in paths {
             let mapping = try TaskFile.load(path)
             let isGroup = mapping["group"] != nil
+            // lm-evaluation-harness's tags would be silently ignored here: groups are files of their own.
+            if !isGroup, mapping["tag"] != nil {
+                throw TaskError(task: path, key: "tag", reason: "tags are not read; list the task in a group file's `task:` (docs/tasks.md)")
+            }
             let name: String
             do {
                 if isGroup {

@@ -33,6 +33,7 @@ import Testing
             (good.replacingOccurrences(of: "task: rte\n", with: ""), "task"),
             (good.replacingOccurrences(of: "  - metric: acc", with: "  - metric: pearson"), "metric_list"),
             (good + "\n  : : [", "yaml"),
+            (good + "tag: [glue]\n", "tag"),
         ] {
             try Self.expectRefusal(text, in: dir) { $0.hasPrefix(key) }
         }
