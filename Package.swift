@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // pixelgpt-swift: convert, run and evaluate the released PixelGPT checkpoints on the CPU.
 // Layout and dependency rules: ../shared/DESIGN.md. Dependencies point one way:
-// pixelgpt -> Checkpoints -> (Model, SafeTensors); Text and Render stand alone; Model never imports a
-// file format.
+// pixelgpt -> Report -> Eval -> Checkpoints -> (Model, SafeTensors); Report draws through Render; Text and
+// Render stand alone; Model never imports a file format.
 import PackageDescription
 
 let package = Package(
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Render", targets: ["Render"]),
         .library(name: "Eval", targets: ["Eval"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,11 +45,13 @@ let package = Package(
         // Numerics regression: record, check and diff forward outputs, the forward command's file contract,
         // invariance checks, probes built from Text and Render.
         .target(name: "Numerics", dependencies: ["Support", "SafeTensors", "Model", "Checkpoints", "Text", "Render"]),
-        .target(name: "Eval", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Eval", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", .product(name: "Yams", package: "Yams")]),
+        // Tables and charts over eval results; the task groups' files say what they show.
+        .target(name: "Report", dependencies: ["Support", "Eval", "Render", "SafeTensors", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
-                "Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Numerics", "Eval",
+                "Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", "Numerics", "Eval", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +66,7 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "Support", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Checkpoints", "Model", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvalTests", dependencies: ["Support", "Text", "Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Eval", "Render", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),

@@ -46,13 +46,22 @@ public struct DatasetSplit: Sendable {
 /// are split on tabs only, never unquoted: GLUE's files contain unmatched quotes (HF reads them with
 /// quoting off).
 public enum DatasetReader {
+    typealias RowReader = @Sendable (_ data: Data, _ path: String, _ task: TaskDefinition, _ format: TaskDefinition.Format) -> DatasetSplit
+
+    /// The row reader of each `dataset_kind` a task file may name; the registry refuses any other. A file
+    /// ending in .jsonl is read as JSON lines whatever the kind (a JSON-lines copy of the same rows).
+    static let readers: [String: RowReader] = [
+        "glue_tsv": readTSV, "xnli_tsv": readTSV, "tsv": readTSV, "jsonl": readJSONLines,
+    ]
+
     public static func read(_ path: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TaskError(task: task.task, key: "data", reason: "cannot read \(path)")
         }
-        let format = task.format(for: split)
-        return path.hasSuffix(".jsonl")
-            ? readJSONLines(data, path: path, task: task, format: format) : readTSV(data, path: path, task: task, format: format)
+        guard let reader = path.hasSuffix(".jsonl") ? readJSONLines : readers[task.datasetKind] else {
+            throw TaskError(task: task.task, key: "dataset_kind", reason: "\(String(reflecting: task.datasetKind)) is not a known kind")
+        }
+        return reader(data, path, task, task.format(for: split))
     }
 
     static func lines(of data: Data) -> [(number: Int, bytes: ArraySlice<UInt8>)] {

@@ -6,8 +6,8 @@ import Render
 import SafeTensors
 import Text
 
-/// The main job: a checkpoint, a list of tasks and a modality in; per-row samples, metrics, results.json
-/// and table.md out (DESIGN.md, "The data path of one evaluation").
+/// The main job: a checkpoint, a list of tasks and a modality in; per-row samples, metrics and results.json
+/// out (DESIGN.md, "The data path of one evaluation"). table.md is the Report module's (`RunTable`).
 public final class EvaluationRun {
     public enum HeadKind: String, Sendable, CaseIterable {
         /// The checkpoint's own bias-free score (fine-tuned checkpoints).
@@ -44,9 +44,10 @@ public final class EvaluationRun {
         /// Command-line head hyper-parameters, over each task's `pixelgpt.head` block and the defaults.
         public var headOverrides: HeadTrainingSettings.Overrides?
         public var selectOn = SelectionTarget.heldOut
+        /// How a shared-head group's head is trained (`TaskGroup.SharedHead`; XNLI's two settings).
         public var xnliSetting = XNLISetting.trainAll
-        /// XNLI tasks whose data trains and selects the shared head (all 15 languages for train-all); the
-        /// XNLI tasks of `tasks` when empty.
+        /// Tasks whose data trains and selects a shared head: the members of each task's shared-head group
+        /// among them (all 15 XNLI languages for train-all, from the registry); those of `tasks` when empty.
         public var trainingPool: [TaskDefinition] = []
         /// Where --save-heads writes each fine-tuned head as an ErniePixelForSequenceClassification checkpoint.
         public var saveHeadsDirectory: String?
@@ -79,7 +80,7 @@ public final class EvaluationRun {
     /// Progress and notes go here (stderr in the tool).
     let log: (String) -> Void
     let progress: ProgressLine
-    /// Fine-tuned heads already trained in this run, by group (a task, or the shared XNLI head).
+    /// Fine-tuned heads already trained in this run, by group (a task, or a shared-head group's head).
     var trainedGroups: [String: TrainedGroup] = [:]
 
     public init(options: Options, log: @escaping (String) -> Void, progressOutput: @escaping (String) -> Void) throws {
@@ -146,7 +147,7 @@ public final class EvaluationRun {
         throw TaskError(task: location.path, key: "tokenizer", reason: "the checkpoint has no tokenizer.model/tokenizer.json; give --tokenizer")
     }
 
-    /// Runs every task and writes results.json and table.md. Returns the results.
+    /// Runs every task and writes results.json. Returns the results.
     public func run() throws -> EvaluationResults {
         try BLASRuntime.withThreads(options.threads ?? BLASRuntime.threads) { try runTasks() }
     }
@@ -178,15 +179,6 @@ public final class EvaluationRun {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(output)) + [0x0A], to: (options.outputDirectory as NSString).appendingPathComponent("results.json"))
-        // The column's metric of each task, "mean±std" when several seeds trained heads.
-        let byTask = Dictionary(uniqueKeysWithValues: results.map { ($0.task, $0) })
-        let cells = Dictionary(uniqueKeysWithValues: LeaderboardTable.columns.compactMap { column -> (String, LeaderboardTable.Cell)? in
-            guard let result = byTask[column.task], let mean = result.metrics[column.metric.rawValue] else { return nil }
-            return (column.task, LeaderboardTable.Cell(mean: mean, std: result.metricsStd?[column.metric.rawValue]))
-        })
-        let label = "\((options.modelPath as NSString).lastPathComponent) (\(options.modality.rawValue), \(options.head.rawValue) head)"
-        try AtomicFile.write(Array(LeaderboardTable.markdown([LeaderboardTable.Row(label: label, cells: cells)]).utf8),
-                             to: (options.outputDirectory as NSString).appendingPathComponent("table.md"))
         return output
     }
 
@@ -213,8 +205,14 @@ public final class EvaluationRun {
     /// this task and modality (SPEC 5.6); nil when rendering here.
     func renderedImages(_ file: String, task: TaskDefinition, featurizer: Featurizer) throws -> RenderedImages? {
         guard readsRenderedDatasets else { return nil }
-        return try RenderedImages(path: file, transform: .forScript(xnli: task.tag.contains("xnli"), pair: options.modality == .pair),
+        return try RenderedImages(path: file, transform: Self.renderedTransform(task, modality: options.modality),
                                   maxSeqLength: featurizer.sequenceLength)
+    }
+
+    /// Image-text scripts neither convert nor resize; image scripts convert, then crop or resize as the
+    /// task's `pixelgpt.rendered_geometry` says (SPEC 5.6).
+    static func renderedTransform(_ task: TaskDefinition, modality: TaskDefinition.Modality) -> ImageTransform {
+        modality == .pair ? .imageText : ImageTransform(convertToRGB: true, geometry: task.pixelgpt.renderedGeometry == .bicubic ? .bicubic : .crop)
     }
 
     /// The rows a task reports on: the reported split (or --split), else validation when the reported one

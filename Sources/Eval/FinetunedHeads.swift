@@ -18,8 +18,8 @@ enum TrainedHead {
     case tail(TrainableTail)
 }
 
-/// Heads trained once per group (a task, or the one head XNLI's languages share, SPEC 7.2) and applied to
-/// each member's evaluated rows.
+/// Heads trained once per group (a task, or the one head a shared-head group's members share: XNLI's
+/// languages, SPEC 7.2) and applied to each member's evaluated rows.
 struct TrainedGroup {
     let name: String
     /// Per seed: one head, or one per fold in the cross-fit fallback.
@@ -41,19 +41,22 @@ extension EvaluationRun {
         return settings
     }
 
-    /// The group `task`'s head belongs to and the tasks whose data train and select it.
+    /// The group `task`'s head belongs to and the tasks whose data train and select it: the task alone, or
+    /// its shared-head group (named "<group>-<setting>", e.g. xnli-train-all) trained on every member here,
+    /// or on the group's source task alone (train-en).
     func group(of task: TaskDefinition) throws -> (name: String, members: [TaskDefinition], xnli: XNLISetting?) {
-        guard task.tag.contains("xnli") else { return (task.task, [task], nil) }
+        guard let shared = task.sharedHead else { return (task.task, [task], nil) }
         let pool = (options.trainingPool.isEmpty ? options.tasks : options.trainingPool)
-            .filter { $0.tag.contains("xnli") && $0.pixelgpt.modalities.contains(options.modality) }
+            .filter { $0.sharedHead?.group == shared.group && $0.pixelgpt.modalities.contains(options.modality) }
+        let name = "\(shared.group)-\(options.xnliSetting.rawValue)"
         switch options.xnliSetting {
         case .trainAll:
-            return ("xnli-train-all", pool.isEmpty ? [task] : pool, .trainAll)
+            return (name, pool.isEmpty ? [task] : pool, .trainAll)
         case .trainEn:
-            guard let english = pool.first(where: { $0.language == "en" }) ?? (task.language == "en" ? task : nil) else {
-                throw TaskError(task: task.task, key: "xnli-setting", reason: "train-en needs the English task (xnli_en) in the registry")
+            guard let source = pool.first(where: { $0.task == shared.sourceTask }) ?? (task.task == shared.sourceTask ? task : nil) else {
+                throw TaskError(task: task.task, key: "xnli-setting", reason: "train-en needs the group's source task (\(shared.sourceTask)) in the registry")
             }
-            return ("xnli-train-en", [english], .trainEn)
+            return (name, [source], .trainEn)
         }
     }
 

@@ -2,8 +2,9 @@ import Foundation
 import Model
 
 /// One evaluation task as its YAML file under tasks/ describes it. Field names follow
-/// lm-evaluation-harness where the meaning is the same (task, tag, output_type, metric_list,
-/// metadata.version); `format`, `rendered_files` and `pixelgpt` carry what PixelGPT needs (SPEC 7, 8).
+/// lm-evaluation-harness where the meaning is the same (task, output_type, metric_list, metadata.version,
+/// `include:` of a shared base file, see `TaskFile`); `dataset_kind`, `format`, `rendered_files` and
+/// `pixelgpt` carry what PixelGPT needs (SPEC 7, 8). Groups are files of their own (`TaskGroup`).
 public struct TaskDefinition: Decodable, Sendable, Equatable {
     public enum OutputType: String, Decodable, Sendable {
         case classification, regression
@@ -57,6 +58,17 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         public let version: Int
     }
 
+    public enum RenderedGeometry: String, Decodable, Sendable {
+        case crop, bicubic
+    }
+
+    /// The group whose members share one fine-tuned head, when this task is in one (set by the registry
+    /// from the group file, `TaskGroup.SharedHead`).
+    public struct SharedHead: Sendable, Equatable {
+        public let group: String
+        public let sourceTask: String
+    }
+
     public struct PixelGPTSettings: Decodable, Sendable, Equatable {
         /// The split the paper reports (GLUE: validation; XNLI: test).
         public let reportedSplit: Split
@@ -66,17 +78,21 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         public let sequenceLength: [Modality: Int]
         /// Fine-tuned head hyper-parameters for this task (`pixelgpt.head:`), over the defaults.
         public let head: HeadTrainingSettings.Overrides?
+        /// How a pre-rendered strip becomes the pixel modality's input (`--rendered`), as the original's script
+        /// for the task did it (SPEC 5.6): crop (the GLUE scripts; the default) or bicubic (the XNLI scripts).
+        public let renderedGeometry: RenderedGeometry?
 
         enum CodingKeys: String, CodingKey {
             case modalities, head
             case reportedSplit = "reported_split", selectionMetric = "selection_metric", sequenceLength = "sequence_length"
+            case renderedGeometry = "rendered_geometry"
         }
     }
 
     public let task: String
-    public let tag: [String]
     public let language: String?
     public let outputType: OutputType
+    /// Which reader reads `data_files` (`DatasetReader.readers`).
     public let datasetKind: String
     /// Data files per split, relative to the data directory.
     public let dataFiles: [Split: String]
@@ -94,9 +110,10 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
     public let metricList: [Metric]
     public let metadata: Metadata
     public let pixelgpt: PixelGPTSettings
+    public internal(set) var sharedHead: SharedHead? = nil
 
     enum CodingKeys: String, CodingKey {
-        case task, tag, language, format, metadata, pixelgpt
+        case task, language, format, metadata, pixelgpt
         case outputType = "output_type", datasetKind = "dataset_kind", dataFiles = "data_files"
         case unlabeledFiles = "unlabeled_files", renderedFiles = "rendered_files", labelList = "label_list"
         case metricList = "metric_list", splitFormats = "split_formats", renderedFields = "rendered_fields"
@@ -113,6 +130,9 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         // The name becomes a file name under --output-dir (samples_TASK.jsonl) and --save-heads: a path in it
         // would write outside them.
         if let problem = Self.fileNameProblem(task) { throw fail("task", problem) }
+        guard DatasetReader.readers[datasetKind] != nil else {
+            throw fail("dataset_kind", "\(String(reflecting: datasetKind)) is not a known kind; use one of \(DatasetReader.readers.keys.sorted().joined(separator: ", "))")
+        }
         switch outputType {
         case .classification:
             guard let labels = labelList, labels.count >= 2 else { throw fail("label_list", "a classification task needs at least 2 labels") }

@@ -5,14 +5,18 @@ import SafeTensors
 import Yams
 
 /// The tasks under tasks/ (one YAML file each, in any subfolder), read at run time: adding a task is
-/// adding a file. Tags (glue, xnli) name groups.
+/// adding a file. Group files (a `group:` key, lm-evaluation-harness's) name groups of tasks and say how
+/// reports lay them out (`TaskGroup`). Files not ending in .yaml or .yml are only read when included
+/// (`TaskFile`).
 public struct TaskRegistry: Sendable {
     public static let environmentVariable = "PIXELGPT_TASKS"
 
     public let directory: String
     /// Tasks sorted by name.
     public let tasks: [TaskDefinition]
-    /// The file each task came from.
+    /// Groups sorted by name.
+    public let taskGroups: [TaskGroup]
+    /// The file each task and group came from, by name.
     public let files: [String: String]
 
     public init(directory: String) throws {
@@ -21,34 +25,90 @@ public struct TaskRegistry: Sendable {
             throw TaskError(task: directory, key: "tasks", reason: "not a readable directory")
         }
         var tasks: [TaskDefinition] = []
+        var groups: [TaskGroup] = []
         var files: [String: String] = [:]
-        for case let relative as String in enumerator where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
-            let path = (directory as NSString).appendingPathComponent(relative)
-            do { try RegularFile.require(path) } catch { throw TaskError(task: path, key: "file", reason: error.reason) }
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw TaskError(task: path, key: "file", reason: "unreadable or not UTF-8")
+        let paths = enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            .map { (directory as NSString).appendingPathComponent($0) }
+        for path in paths {
+            let mapping = try TaskFile.load(path)
+            let isGroup = mapping["group"] != nil
+            // lm-evaluation-harness's tags would be silently ignored here: groups are files of their own.
+            if !isGroup, mapping["tag"] != nil {
+                throw TaskError(task: path, key: "tag", reason: "tags are not read; list the task in a group file's `task:` (docs/tasks.md)")
             }
-            let task: TaskDefinition
+            let name: String
             do {
-                task = try YAMLDecoder().decode(TaskDefinition.self, from: text)
+                if isGroup {
+                    let group = try YAMLDecoder().decode(TaskGroup.self, from: Node.mapping(mapping))
+                    groups.append(group)
+                    name = group.group
+                } else {
+                    let task = try YAMLDecoder().decode(TaskDefinition.self, from: Node.mapping(mapping))
+                    do { try task.validate() } catch { throw TaskError(task: path, key: error.key, reason: error.reason) }
+                    tasks.append(task)
+                    name = task.task
+                }
             } catch let error as DecodingError {
                 let key = Self.key(of: error)
                 throw TaskError(task: path, key: key.isEmpty ? "yaml" : key, reason: Self.oneLine(Self.reason(of: error)))
+            } catch let error as TaskError {
+                throw error
             } catch {
                 throw TaskError(task: path, key: "yaml", reason: Self.oneLine("\(error)"))
             }
-            do {
-                try task.validate()
-            } catch {
-                throw TaskError(task: path, key: error.key, reason: error.reason)
+            // Task and group names share one namespace: `--tasks` takes either.
+            if let other = files[name] {
+                throw TaskError(task: path, key: isGroup ? "group" : "task", reason: "\"\(name)\" is also defined in \(other)")
             }
-            if let other = files[task.task] { throw TaskError(task: path, key: "task", reason: "\"\(task.task)\" is also defined in \(other)") }
-            files[task.task] = path
-            tasks.append(task)
+            files[name] = path
         }
         guard !tasks.isEmpty else { throw TaskError(task: directory, key: "tasks", reason: "no task files (*.yaml) found") }
-        self.tasks = tasks.sorted { $0.task < $1.task }
+        tasks.sort { $0.task < $1.task }
+        groups.sort { $0.group < $1.group }
+        try Self.check(groups, tasks: tasks, files: files)
+        // Members of a shared-head group learn which, so that heads are grouped without a registry at hand.
+        for group in groups {
+            guard let shared = group.sharedHead else { continue }
+            for i in tasks.indices where group.task.contains(tasks[i].task) {
+                if let other = tasks[i].sharedHead {
+                    throw TaskError(task: files[group.group]!, key: "pixelgpt.shared_head",
+                                    reason: "\(tasks[i].task) shares a head in group \(other.group) already; a task shares one head at most")
+                }
+                tasks[i].sharedHead = .init(group: group.group, sourceTask: shared.sourceTask)
+            }
+        }
+        self.tasks = tasks
+        self.taskGroups = groups
         self.files = files
+    }
+
+    /// What one group file cannot check alone: its members exist and report the metric of their column, and
+    /// the report's columns, average keys and chart files do not collide across groups.
+    static func check(_ groups: [TaskGroup], tasks: [TaskDefinition], files: [String: String]) throws(TaskError) {
+        let byName = Dictionary(uniqueKeysWithValues: tasks.map { ($0.task, $0) })
+        var columnOwner: [String: String] = [:], averageOwner: [String: String] = [:], chartOwner: [String: String] = [:]
+        for group in groups {
+            let file = files[group.group]!
+            do { try group.validate(tasks: Set(byName.keys)) } catch { throw TaskError(task: file, key: error.key, reason: error.reason) }
+            guard let table = group.table else { continue }
+            for (i, column) in table.columns.enumerated() {
+                let key = "pixelgpt.table.columns[\(i)]"
+                guard byName[column.task]!.metricList.contains(where: { $0.metric == column.metric }) else {
+                    throw TaskError(task: file, key: key + ".metric", reason: "\(column.task) does not report \(column.metric.rawValue) (see its metric_list)")
+                }
+                if let other = columnOwner.updateValue(group.group, forKey: column.task) {
+                    throw TaskError(task: file, key: key + ".task", reason: "\(column.task) has a column in group \(other) already")
+                }
+            }
+            let average = table.average.key
+            if byName[average] != nil || averageOwner[average] != nil {
+                throw TaskError(task: file, key: "pixelgpt.table.average.key", reason: "\"\(average)\" is also the name of a task or another average")
+            }
+            averageOwner[average] = group.group
+            if let chart = table.chart?.file, let other = chartOwner.updateValue(group.group, forKey: chart) {
+                throw TaskError(task: file, key: "pixelgpt.table.chart.file", reason: "\(chart) is the chart of group \(other) already")
+            }
+        }
     }
 
     /// The project's tasks/ (see `ProjectResource`), or $PIXELGPT_TASKS.
@@ -59,10 +119,9 @@ public struct TaskRegistry: Sendable {
         return directory
     }
 
+    /// Group names and the tasks each expands to, in registry order.
     public var groups: [String: [String]] {
-        var groups: [String: [String]] = [:]
-        for task in tasks { for tag in task.tag { groups[tag, default: []].append(task.task) } }
-        return groups
+        Dictionary(uniqueKeysWithValues: taskGroups.map { group in (group.group, tasks.map(\.task).filter(group.task.contains)) })
     }
 
     /// Task names and group names, comma-separated ("glue,xnli_en"), expanded in registry order, each once.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Eval
 import Foundation
 import Model
+import Report
 
 extension TaskDefinition.Split: ExpressibleByArgument {}
 extension EvaluationRun.HeadKind: ExpressibleByArgument {}
@@ -75,7 +76,7 @@ struct Eval: ParsableCommand {
     @Option(help: "finetune: held-out (validation when it is not reported, else the last 10% of train, else the next fold) or reported (the reported rows, as the paper did for GLUE).")
     var selectOn: SelectionTarget = .heldOut
 
-    @Option(help: "finetune, XNLI: train-all (every language's data, one shared head) or train-en (English only).")
+    @Option(help: "finetune, groups with a shared head (XNLI): train-all (every member's data, one shared head) or train-en (the group's source task, English, only).")
     var xnliSetting: XNLISetting = .trainAll
 
     @Option(help: "finetune: write each trained head to DIR/GROUP/seed-S[/fold-K] as an ErniePixelForSequenceClassification checkpoint.")
@@ -115,7 +116,7 @@ struct Eval: ParsableCommand {
     var resume = false
 
     func run() throws {
-        let results = try reportingErrors { () throws -> EvaluationResults in
+        try reportingErrors { () throws in
             guard trainLayers == 0 || head == .finetune else {
                 throw ValidationError("--train-layers \(trainLayers) only applies to --head finetune")
             }
@@ -152,7 +153,7 @@ struct Eval: ParsableCommand {
             options.xnliSetting = xnliSetting
             options.saveHeadsDirectory = saveHeads
             options.trainLayers = trainLayers
-            options.trainingPool = registry.tasks.filter { $0.tag.contains("xnli") }
+            options.trainingPool = registry.tasks.filter { $0.sharedHead != nil }
             var overrides = HeadTrainingSettings.Overrides()
             (overrides.learningRate, overrides.batchSize, overrides.maxSteps, overrides.epochs) = (headLr, headBatchSize, headMaxSteps, headEpochs)
             (overrides.warmupSteps, overrides.evalEvery, overrides.patience, overrides.weightDecay) = (headWarmupSteps, headEvalEvery, headPatience, headWeightDecay)
@@ -161,9 +162,10 @@ struct Eval: ParsableCommand {
             }
             options.headOverrides = overrides
             let progress: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
-            return try EvaluationRun(options: options, log: log, progressOutput: progress).run()
+            let results = try EvaluationRun(options: options, log: log, progressOutput: progress).run()
+            let table = try RunTable.write(results, head: head.rawValue, table: LeaderboardTable(groups: registry.taskGroups), to: outputDir)
+            print(table, terminator: "")
+            for skipped in results.skipped { log("skipped \(skipped.task): \(skipped.reason)") }
         }
-        print(try String(contentsOfFile: (outputDir as NSString).appendingPathComponent("table.md"), encoding: .utf8), terminator: "")
-        for skipped in results.skipped { log("skipped \(skipped.task): \(skipped.reason)") }
     }
 }

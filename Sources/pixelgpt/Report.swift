@@ -1,11 +1,12 @@
 import ArgumentParser
 import Eval
 import Foundation
+import Report
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One leaderboard over eval runs: markdown on stdout, report.md, report.csv and xnli.png in --output-dir.",
-        discussion: "Rows are checkpoint x modality; a GLUE run and an XNLI run of the same row merge. See docs/report.md for the reference YAML and the CSV columns."
+        discussion: "Rows are checkpoint x modality; a GLUE run and an XNLI run of the same row merge. Tables, their columns and charts come from the group files of the tasks directory. See docs/report.md for the reference YAML and the CSV columns."
     )
 
     @Argument(help: "Run directories written by `pixelgpt eval` (or their results.json files).")
@@ -17,9 +18,13 @@ struct Report: ParsableCommand {
     @Option(help: "Where report.md, report.csv and xnli.png go (created when missing).")
     var outputDir = "report"
 
+    @Option(help: "The tasks directory whose group files lay out the tables (default: the project's tasks/, or $PIXELGPT_TASKS).")
+    var tasksDir: String?
+
     func run() throws {
         try reportingErrors {
-            let report = try RunReport(runPaths: runs, referenceFile: reference)
+            let registry = try TaskRegistry(directory: tasksDir ?? TaskRegistry.defaultDirectory())
+            let report = try RunReport(runPaths: runs, referenceFile: reference, groups: registry.taskGroups)
             for note in report.notes { log("note: " + note) }
             let (written, notes) = try report.write(to: outputDir)
             for note in notes { log("note: " + note) }

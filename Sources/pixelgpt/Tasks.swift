@@ -4,7 +4,7 @@ import Foundation
 
 struct Tasks: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the evaluation tasks and groups read from tasks/ (one YAML file per task)."
+        abstract: "List the evaluation tasks and groups read from tasks/ (one YAML file per task or group)."
     )
 
     @Option(help: "The tasks directory (default: the project's tasks/, or $PIXELGPT_TASKS).")
@@ -23,6 +23,7 @@ struct Tasks: ParsableCommand {
 
     struct Entry: Encodable {
         let task: String
+        /// The groups the task is a member of.
         let tags: [String]
         let language: String?
         let outputType: String
@@ -45,7 +46,7 @@ struct Tasks: ParsableCommand {
     func run() throws {
         let registry = try reportingErrors { try TaskRegistry(directory: tasksDir ?? TaskRegistry.defaultDirectory()) }
         let entries = registry.tasks.map { t in
-            Entry(task: t.task, tags: t.tag, language: t.language, outputType: t.outputType.rawValue, labels: t.labelList,
+            Entry(task: t.task, tags: registry.taskGroups.filter { $0.task.contains(t.task) }.map(\.group), language: t.language, outputType: t.outputType.rawValue, labels: t.labelList,
                   metrics: t.metricList.map(\.metric.rawValue), selectionMetric: t.pixelgpt.selectionMetric.rawValue,
                   reportedSplit: t.pixelgpt.reportedSplit.rawValue, modalities: t.pixelgpt.modalities.map(\.rawValue),
                   sequenceLength: Dictionary(uniqueKeysWithValues: t.pixelgpt.sequenceLength.map { ($0.key.rawValue, $0.value) }),
@@ -55,10 +56,12 @@ struct Tasks: ParsableCommand {
             try printJSON(Listing(directory: registry.directory, groups: registry.groups, tasks: entries))
             return
         }
-        print("task              group  labels  metrics           modalities        reported")
+        // Group names are the group files' own: the column widens for long ones.
+        let groupWidth = max(7, (registry.taskGroups.map(\.group.count).max() ?? 0) + 1)
+        print("task              " + "group".padding(toLength: groupWidth, withPad: " ", startingAt: 0) + "labels  metrics           modalities        reported")
         for e in entries {
             let labels = e.labels.map { String($0.count) } ?? "score"
-            print(e.task.padding(toLength: 18, withPad: " ", startingAt: 0) + (e.tags.first ?? "").padding(toLength: 7, withPad: " ", startingAt: 0)
+            print(e.task.padding(toLength: 18, withPad: " ", startingAt: 0) + (e.tags.first ?? "").padding(toLength: groupWidth, withPad: " ", startingAt: 0)
                   + labels.padding(toLength: 8, withPad: " ", startingAt: 0) + e.metrics.joined(separator: ",").padding(toLength: 18, withPad: " ", startingAt: 0)
                   + e.modalities.joined(separator: ",").padding(toLength: 18, withPad: " ", startingAt: 0) + e.reportedSplit)
         }

@@ -38,29 +38,6 @@ import Testing
     }
 }
 
-@Suite struct LeaderboardTableTests {
-    @Test func laysOutGLUEThenXNLIWithPythonRounding() {
-        var scores: [String: [MetricName: Double]] = ["rte": [.acc: 0.5234], "cola": [.mcc: 0.125], "stsb": [.spearmanr: -0.0349]]
-        var accuracies: [Double] = []
-        for (i, language) in LeaderboardTable.xnliOrder.enumerated() {
-            let accuracy = 0.33 + Double(i) * 0.001 + 0.00005
-            accuracies.append(accuracy)
-            scores["xnli_\(language)"] = [.acc: accuracy]
-        }
-        let table = LeaderboardTable.markdown(rows: [(label: "random", scores: scores)])
-        let lines = table.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "| model | CoLA | STS-B | RTE | Avg |")
-        #expect(lines[2] == "| random | 12.5 | -3.5 | 52.3 | 20.4 |")
-        #expect(lines[3] == "| model | " + LeaderboardTable.xnliOrder.joined(separator: " | ") + " | Avg |")
-        // Avg: mean of the unrounded accuracies (SPEC 7.3), 0.33705 -> 33.7.
-        let mean = accuracies.reduce(0, +) / 15
-        #expect(lines[5].hasSuffix("| \(String(format: "%.1f", mean * 100)) |"))
-        #expect(lines[5].hasPrefix("| random | 33.0 | 33.1 |"))
-        #expect(LeaderboardTable.format(0.125) == "12.5")  // round half to even, as Python's round(12.5, 1)
-        #expect(LeaderboardTable.format(nil as Double?) == "–")
-    }
-}
-
 @Suite struct FeatureCacheTests {
     @Test func storesAndReloadsOnlyForTheSameKey() throws {
         let dir = try TemporaryDirectory()

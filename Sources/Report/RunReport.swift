@@ -1,3 +1,4 @@
+import Eval
 import Foundation
 import Support
 import SafeTensors
@@ -5,7 +6,8 @@ import SafeTensors
 /// `pixelgpt report`: one leaderboard over several `pixelgpt eval` runs (docs/report.md). Rows are checkpoint
 /// x modality (x head kind and XNLI setting where the runs differ by them); runs of the same row, such as a
 /// GLUE run and an XNLI run of one checkpoint, merge into one row. Optional reference rows carry published
-/// numbers from a YAML file. Output: markdown, CSV and a bar chart of XNLI accuracy per language.
+/// numbers from a YAML file. Output: markdown, CSV and a bar chart per table whose group file asks for one
+/// (xnli.png: XNLI accuracy per language). Tables, columns and charts come from the group files.
 public struct RunReport: Sendable {
     /// One row of the leaderboard and where its numbers came from.
     public struct Row: Sendable, Equatable {
@@ -26,29 +28,35 @@ public struct RunReport: Sendable {
         public let source: String
     }
 
-    public static let markdownFile = "report.md", csvFile = "report.csv", chartFile = "xnli.png"
-    public static let chartTitle = "XNLI accuracy per language (%)"
+    public static let markdownFile = "report.md", csvFile = "report.csv"
 
+    /// The tables' layout, from the group files.
+    public let table: LeaderboardTable
     /// Reference rows first, then measured rows in the order their first run was given.
     public let rows: [Row]
     public let referenceFile: String?
     /// Things worth saying on stderr: ignored tasks, missing metrics, duplicates shown once.
     public let notes: [String]
 
-    /// Reads every run (a directory written by `pixelgpt eval` or its results.json) and the reference file.
-    public init(runPaths: [String], referenceFile: String?) throws(ReportError) {
+    /// Reads every run (a directory written by `pixelgpt eval` or its results.json) and the reference file;
+    /// `groups` are the task registry's (`TaskRegistry.taskGroups`).
+    public init(runPaths: [String], referenceFile: String?, groups: [TaskGroup]) throws(ReportError) {
         guard !runPaths.isEmpty else { throw ReportError(file: "report", reason: "no run directory given; name at least one directory written by `pixelgpt eval`") }
         var runs: [RunSummary] = []
         for path in runPaths { runs.append(try RunSummary(path: path)) }
-        try self.init(runs: runs, reference: try referenceFile.map { (file) throws(ReportError) in try ReferenceNumbers(file: file) })
+        let table = LeaderboardTable(groups: groups)
+        try self.init(runs: runs, reference: try referenceFile.map { (file) throws(ReportError) in try ReferenceNumbers(file: file, table: table) },
+                      groups: groups)
     }
 
-    public init(runs: [RunSummary], reference: ReferenceNumbers?) throws(ReportError) {
+    public init(runs: [RunSummary], reference: ReferenceNumbers?, groups: [TaskGroup]) throws(ReportError) {
         var notes: [String] = []
-        let groups = try Self.merge(runs, notes: &notes)
-        let measured = Self.label(groups)
+        table = LeaderboardTable(groups: groups)
+        let sharedHeadTasks = Set(groups.filter { $0.sharedHead != nil }.flatMap(\.task))
+        let merged = try Self.merge(runs, columns: table.columns, sharedHeadTasks: sharedHeadTasks, notes: &notes)
+        let measured = Self.label(merged)
         let references = (reference?.rows ?? []).map { row in
-            Row(table: LeaderboardTable.Row(label: row.label, cells: row.cells, givenGLUEAverage: row.glueAverage, givenXNLIAverage: row.xnliAverage),
+            Row(table: LeaderboardTable.Row(label: row.label, cells: row.cells, givenAverages: row.averages),
                 isReference: true, checkpoint: "", weights: "", modality: row.modality ?? "", head: "", xnliSetting: "", seeds: [],
                 files: [reference!.file], source: row.source ?? "")
         }
@@ -66,7 +74,7 @@ public struct RunReport: Sendable {
         /// The head kind without "-crossfit": a run falls back to cross-fitting for the tasks without a train
         /// split, and those are still the same row.
         let head: String?
-        /// Only XNLI tasks have one.
+        /// Only tasks of a shared-head group have one (fine-tuned heads).
         let xnliSetting: String?
     }
 
@@ -84,7 +92,6 @@ public struct RunReport: Sendable {
             "checkpoint \(name), modality \(key.modality)" + (key.head.map { ", \($0) head" } ?? "") + (key.xnliSetting.map { ", \($0)" } ?? "")
         }
 
-        var hasXNLI: Bool { cells.keys.contains { $0.hasPrefix("xnli_") } }
 
         /// Adds one task's cell; the same task twice is refused unless its numbers agree.
         mutating func add(task: String, cell: LeaderboardTable.Cell, seeds: [Int], file: String, key: String, notes: inout [String]) throws(ReportError) {
@@ -103,8 +110,9 @@ public struct RunReport: Sendable {
         }
     }
 
-    static func merge(_ runs: [RunSummary], notes: inout [String]) throws(ReportError) -> [Group] {
-        let columns = Dictionary(uniqueKeysWithValues: LeaderboardTable.columns.map { ($0.task, $0) })
+    static func merge(_ runs: [RunSummary], columns: [LeaderboardTable.Column], sharedHeadTasks: Set<String>,
+                      notes: inout [String]) throws(ReportError) -> [Group] {
+        let columns = Dictionary(columns.map { ($0.task, $0) }, uniquingKeysWith: { first, _ in first })
         var groups: [Group] = []
         var ignored: [String: [String]] = [:]
         for run in runs {
@@ -119,7 +127,7 @@ public struct RunReport: Sendable {
                 }
                 let key = RowKey(checkpoint: run.checkpointIdentity, modality: run.modality,
                                  head: task.headKind.map { $0.hasSuffix("-crossfit") ? String($0.dropLast("-crossfit".count)) : $0 },
-                                 xnliSetting: task.task.hasPrefix("xnli_") ? task.xnliSetting : nil)
+                                 xnliSetting: sharedHeadTasks.contains(task.task) ? task.xnliSetting : nil)
                 if !groups.contains(where: { $0.key == key }) {
                     groups.append(Group(key: key, name: run.checkpointName, shortHash: run.shortHash))
                 }
@@ -131,10 +139,10 @@ public struct RunReport: Sendable {
         for (file, tasks) in ignored.sorted(by: { $0.key < $1.key }) {
             notes.append("\(file): ignored \(tasks.joined(separator: ", ")) (not a leaderboard column)")
         }
-        // A GLUE-only row joins the XNLI row of the same checkpoint, modality and head when there is exactly
-        // one (one XNLI setting): GLUE runs have no XNLI setting to match on.
+        // A row without shared-head tasks (GLUE) joins the row of the same checkpoint, modality and head that
+        // has an XNLI setting when there is exactly one (one setting): such runs have no setting to match on.
         var partnerOf: [Int: Int] = [:]
-        for (i, group) in groups.enumerated() where group.key.xnliSetting == nil && !group.hasXNLI {
+        for (i, group) in groups.enumerated() where group.key.xnliSetting == nil && !group.cells.keys.contains(where: sharedHeadTasks.contains) {
             let partners = groups.indices.filter { j in
                 let other = groups[j].key
                 return other.xnliSetting != nil && other.checkpoint == group.key.checkpoint && other.modality == group.key.modality
@@ -183,15 +191,14 @@ public struct RunReport: Sendable {
 
     // MARK: Outputs
 
-    /// The two tables, then how to read them and where each row came from.
+    /// The tables, then how to read them and where each row came from.
     public var markdown: String {
         var tableRows = rows.map(\.table)
         for i in rows.indices where rows[i].isReference { tableRows[i].label = "*\(tableRows[i].label)*" }
-        var out = "# pixelgpt report\n\n" + LeaderboardTable.markdown(tableRows)
+        var out = "# pixelgpt report\n\n" + table.markdown(tableRows)
         if !out.hasSuffix("\n\n") { out += "\n" }
-        out += "Percent with one decimal; mean±std (sample std) over seeds where a run trained several heads. "
-        out += "GLUE Avg: mean over the GLUE columns shown, only for rows that have all of them. "
-        out += "XNLI Avg: mean of the 15 unrounded accuracies, only for rows that have all 15.\n"
+        out += (["Percent with one decimal; mean±std (sample std) over seeds where a run trained several heads."]
+            + table.sections.map(Self.averageNote)).joined(separator: " ") + "\n"
         if let referenceFile {
             out += "Rows in italics: published numbers from `\(referenceFile)` (their averages as given when given).\n"
         }
@@ -204,38 +211,57 @@ public struct RunReport: Sendable {
         return out
     }
 
+    /// How a section's Avg is taken, in one sentence.
+    static func averageNote(_ section: LeaderboardTable.Section) -> String {
+        switch section.average.over {
+        case .shown:
+            return "\(section.name) Avg: mean over the \(section.name) columns shown, only for rows that have all of them."
+        case .all:
+            let n = section.columns.count
+            let values = section.columns.allSatisfy { $0.metric == .acc } ? "accuracies" : "values"
+            return "\(section.name) Avg: mean of the \(n) unrounded \(values), only for rows that have all \(n)."
+        }
+    }
+
     public static let csvLeadingColumns = ["label", "kind", "checkpoint", "weights", "modality", "head", "xnli_setting", "seeds", "files", "source"]
 
     /// One line per row: what it is, then every column's value and deviation in percent (LeaderboardTable.csv).
     public var csv: String {
-        LeaderboardTable.csv(rows.map(\.table), leading: Self.csvLeadingColumns, leadingValues: rows.map { row in
+        table.csv(rows.map(\.table), leading: Self.csvLeadingColumns, leadingValues: rows.map { row in
             [row.table.label, row.isReference ? "reference" : "run", row.checkpoint, row.weights, row.modality, row.head, row.xnliSetting,
              row.seeds.map(String.init).joined(separator: " "), row.files.joined(separator: ";"), row.source]
         })
     }
 
-    /// One series per row with any XNLI number, in row order.
-    public var chartSeries: [XNLIChart.Series] {
-        rows.filter { row in LeaderboardTable.xnliColumns.contains { row.table.cells[$0.task] != nil } || row.table.givenXNLIAverage != nil }
+    /// The series of a section's chart: one per row with any of its numbers, in row order.
+    public func chartSeries(_ section: LeaderboardTable.Section) -> [BarChart.Series] {
+        rows.filter { row in section.columns.contains { row.table.cells[$0.task] != nil } || row.table.givenAverages[section.average.key] != nil }
             .map { row in
-                XNLIChart.Series(label: row.isReference ? row.table.label + " (reference)" : row.table.label,
-                                 accuracies: LeaderboardTable.xnliColumns.map { row.table.cells[$0.task]?.mean },
-                                 average: LeaderboardTable.xnliAverage(row.table))
+                BarChart.Series(label: row.isReference ? row.table.label + " (reference)" : row.table.label,
+                                values: section.columns.map { row.table.cells[$0.task]?.mean },
+                                average: table.average(row.table, section, shown: table.shownColumns(section, rows.map(\.table))))
             }
     }
 
-    /// xnli.png's bytes; nil when no row has XNLI numbers.
-    public func chart() throws(ReportError) -> [UInt8]? {
-        let series = chartSeries
-        return series.isEmpty ? nil : try XNLIChart.png(series: series, title: Self.chartTitle)
+    /// Each chart the group files ask for, with its PNG bytes; nil bytes when no row has the section's numbers.
+    public func charts() throws(ReportError) -> [(section: LeaderboardTable.Section, chart: TaskGroup.Chart, png: [UInt8]?)] {
+        var charts: [(section: LeaderboardTable.Section, chart: TaskGroup.Chart, png: [UInt8]?)] = []
+        for section in table.sections {
+            guard let chart = section.chart else { continue }
+            let series = chartSeries(section)
+            charts.append((section, chart, series.isEmpty ? nil
+                : try BarChart.png(series: series, columns: section.columns.map(\.header), title: chart.title, file: chart.file)))
+        }
+        return charts
     }
 
-    /// Writes report.md, report.csv and (when a row has XNLI numbers) xnli.png into `directory`, each
-    /// atomically, after everything was computed; returns the paths written and notes for stderr.
+    /// Writes report.md, report.csv and each chart that has rows (xnli.png when a row has XNLI numbers) into
+    /// `directory`, each atomically, after everything was computed; returns the paths written and notes for
+    /// stderr.
     public func write(to directory: String) throws(ReportError) -> (written: [String], notes: [String]) {
-        let chartBytes = try chart()
+        let charts = try charts()
         var outputs: [(String, [UInt8])] = [(Self.markdownFile, Array(markdown.utf8)), (Self.csvFile, Array(csv.utf8))]
-        if let chartBytes { outputs.append((Self.chartFile, chartBytes)) }
+        for chart in charts { if let png = chart.png { outputs.append((chart.chart.file, png)) } }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -252,14 +278,15 @@ public struct RunReport: Sendable {
             }
             written.append(path)
         }
-        if chartBytes == nil {
-            let stale = (directory as NSString).appendingPathComponent(Self.chartFile)
+        for chart in charts where chart.png == nil {
+            let file = chart.chart.file
+            let stale = (directory as NSString).appendingPathComponent(file)
             // An older chart beside this report would show rows it no longer has.
             if FileManager.default.fileExists(atPath: stale) {
                 try? FileManager.default.removeItem(atPath: stale)
-                notes.append("no row has XNLI numbers: \(Self.chartFile) not drawn; removed the older \(stale)")
+                notes.append("no row has \(chart.section.name) numbers: \(file) not drawn; removed the older \(stale)")
             } else {
-                notes.append("no row has XNLI numbers: \(Self.chartFile) not drawn")
+                notes.append("no row has \(chart.section.name) numbers: \(file) not drawn")
             }
         }
         return (written, notes)

@@ -1,3 +1,4 @@
+import Eval
 import Foundation
 import Yams
 
@@ -14,7 +15,8 @@ import Yams
 ///           xnli_en: 45.6
 ///           xnli_avg: 45.6               # optional published averages: glue_avg, xnli_avg
 ///
-/// Score keys are the report's column tasks (each with its column's metric), `glue_avg` and `xnli_avg`.
+/// Score keys are the report's column tasks (each with its column's metric) and the tables' average keys
+/// (`glue_avg`, `xnli_avg`: each group file's `pixelgpt.table.average.key`).
 public struct ReferenceNumbers: Sendable {
     public struct Row: Sendable, Equatable {
         public let label: String
@@ -22,25 +24,24 @@ public struct ReferenceNumbers: Sendable {
         public let source: String?
         /// Fractions, like measured cells.
         public let cells: [String: LeaderboardTable.Cell]
-        public let glueAverage: Double?
-        public let xnliAverage: Double?
+        /// Published averages by average key.
+        public let averages: [String: Double]
     }
-
-    public static let averageKeys = ["glue_avg", "xnli_avg"]
 
     public let file: String
     public let rows: [Row]
 
-    public init(file: String) throws(ReportError) {
+    /// Reads `file`; `table` says which scores it may give.
+    public init(file: String, table: LeaderboardTable) throws(ReportError) {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ReportError(file: file, reason: "no such reference file, or unreadable; give a YAML file as docs/report.md describes")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw ReportError(file: file, reason: "not UTF-8 text") }
-        try self.init(yaml: text, file: file)
+        try self.init(yaml: text, file: file, table: table)
     }
 
     /// Parses YAML text; `file` names it in errors.
-    public init(yaml: String, file: String) throws(ReportError) {
+    public init(yaml: String, file: String, table: LeaderboardTable) throws(ReportError) {
         let document: Document
         do {
             document = try YAMLDecoder().decode(Document.self, from: yaml)
@@ -52,7 +53,8 @@ public struct ReferenceNumbers: Sendable {
             throw ReportError(file: file, key: "yaml", reason: "\(error)")
         }
         self.file = file
-        let known = Set(LeaderboardTable.columns.map(\.task))
+        let known = Set(table.columns.map(\.task))
+        let averageKeys = table.sections.map(\.average.key)
         var rows: [Row] = []
         for (index, entry) in document.rows.enumerated() {
             let at = "rows[\(index)]"
@@ -69,8 +71,9 @@ public struct ReferenceNumbers: Sendable {
             var averages: [String: Double] = [:]
             for (key, score) in entry.scores.sorted(by: { $0.key < $1.key }) {
                 let path = "\(at).scores.\(key)"
-                guard known.contains(key) || Self.averageKeys.contains(key) else {
-                    throw ReportError(file: file, key: path, reason: "not a report column; use a GLUE task (mnli, mnli_mismatched, qqp, qnli, sst2, cola, stsb, mrpc, rte, wnli), xnli_<language>, glue_avg or xnli_avg")
+                guard known.contains(key) || averageKeys.contains(key) else {
+                    throw ReportError(file: file, key: path, reason: "not a report column; use a column's task ("
+                                      + table.columns.map(\.task).joined(separator: ", ") + ") or an average (" + averageKeys.joined(separator: ", ") + ")")
                 }
                 // Percentages: MCC and Spearman may be negative, nothing exceeds 100.
                 guard score.mean.isFinite, (-100 ... 100).contains(score.mean) else {
@@ -79,15 +82,14 @@ public struct ReferenceNumbers: Sendable {
                 if let std = score.std, !(std.isFinite && (0 ... 100).contains(std)) {
                     throw ReportError(file: file, key: path + ".std", reason: "\(std) is not a standard deviation in percent (0 to 100)")
                 }
-                if Self.averageKeys.contains(key) {
+                if averageKeys.contains(key) {
                     guard score.std == nil else { throw ReportError(file: file, key: path + ".std", reason: "averages are shown without a deviation; give a number") }
                     averages[key] = score.mean / 100
                 } else {
                     cells[key] = LeaderboardTable.Cell(mean: score.mean / 100, std: score.std.map { $0 / 100 })
                 }
             }
-            rows.append(Row(label: label, modality: entry.modality, source: entry.source, cells: cells,
-                            glueAverage: averages["glue_avg"], xnliAverage: averages["xnli_avg"]))
+            rows.append(Row(label: label, modality: entry.modality, source: entry.source, cells: cells, averages: averages))
         }
         guard !rows.isEmpty else { throw ReportError(file: file, key: "rows", reason: "empty; give at least one row") }
         self.rows = rows

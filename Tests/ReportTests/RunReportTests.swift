@@ -1,8 +1,9 @@
+import Eval
 import Foundation
 import Render
 import TestSupport
 import Testing
-@testable import Eval
+@testable import Report
 
 /// A synthetic results.json: only the keys the report reads, plus one it must ignore.
 private func results(model: String, hash: String = "ab", modality: String = "pixel", version: Int = 2,
@@ -32,7 +33,7 @@ private func write(_ object: [String: Any], to directory: String) throws {
 }
 
 private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", setting: String? = nil) -> [[String: Any]] {
-    LeaderboardTable.xnliOrder.enumerated().map { task("xnli_\($1)", ["acc": accuracy($0)], head: head, setting: setting) }
+    ProjectTables.xnliOrder.enumerated().map { task("xnli_\($1)", ["acc": accuracy($0)], head: head, setting: setting) }
 }
 
 @Suite struct RunReportTests {
@@ -41,7 +42,7 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
                                                                               task("ax", ["mcc": 0.2])]), file: "glue/results.json")
         let xnli = try summary(results(model: "/elsewhere/tiny-a", tasks: xnliTasks { 0.3 + 0.01 * Double($0) }), file: "xnli/results.json")
         let other = try summary(results(model: "/m/tiny-b", hash: "cd", modality: "text", tasks: [task("sst2", ["acc": 0.7])]), file: "b/results.json")
-        let report = try RunReport(runs: [glue, xnli, other], reference: nil)
+        let report = try RunReport(runs: [glue, xnli, other], reference: nil, groups: try ProjectTables.groups())
         #expect(report.rows.map(\.table.label) == ["tiny-a (pixel)", "tiny-b (text)"])
         let merged = report.rows[0]
         #expect(merged.files == ["glue/results.json", "xnli/results.json"])
@@ -52,17 +53,17 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         #expect(report.notes.contains { $0.contains("glue/results.json") && $0.contains("ignored ax") })
         // The same model under two modalities is two rows.
         let pair = try summary(results(model: "/m/tiny-a", modality: "pair", tasks: [task("sst2", ["acc": 0.65])]), file: "pair/results.json")
-        #expect(try RunReport(runs: [glue, pair], reference: nil).rows.map(\.table.label) == ["tiny-a (pixel)", "tiny-a (pair)"])
+        #expect(try RunReport(runs: [glue, pair], reference: nil, groups: try ProjectTables.groups()).rows.map(\.table.label) == ["tiny-a (pixel)", "tiny-a (pair)"])
     }
 
     @Test func refusesConflictingDuplicatesAndShowsEqualOnesOnce() throws {
         let first = try summary(results(model: "/m/a", tasks: [task("rte", ["acc": 0.5])]), file: "one/results.json")
         let same = try summary(results(model: "/m/a", tasks: [task("rte", ["acc": 0.5])]), file: "again/results.json")
-        let report = try RunReport(runs: [first, same], reference: nil)
+        let report = try RunReport(runs: [first, same], reference: nil, groups: try ProjectTables.groups())
         #expect(report.rows.count == 1)
         #expect(report.notes.contains { $0.contains("again/results.json") && $0.contains("shown once") })
         let conflicting = try summary(results(model: "/m/a", tasks: [task("rte", ["acc": 0.55])]), file: "two/results.json")
-        #expect { try RunReport(runs: [first, conflicting], reference: nil) } throws: { error in
+        #expect { try RunReport(runs: [first, conflicting], reference: nil, groups: try ProjectTables.groups()) } throws: { error in
             let text = "\(error)"
             return text.hasPrefix("two/results.json: tasks[0]:") && text.contains("rte") && text.contains("one/results.json") && !text.contains("\n")
         }
@@ -72,22 +73,22 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         // Two checkpoints named alike: a short weight hash. Heads differ: the head kind.
         let a = try summary(results(model: "/x/model", hash: "12", tasks: [task("rte", ["acc": 0.5])]), file: "a")
         let b = try summary(results(model: "/y/model", hash: "34", tasks: [task("rte", ["acc": 0.6], head: "finetune")]), file: "b")
-        #expect(try RunReport(runs: [a, b], reference: nil).rows.map(\.table.label) == ["model @12121212 (pixel, probe head)", "model @34343434 (pixel, finetune head)"])
+        #expect(try RunReport(runs: [a, b], reference: nil, groups: try ProjectTables.groups()).rows.map(\.table.label) == ["model @12121212 (pixel, probe head)", "model @34343434 (pixel, finetune head)"])
 
         // A fine-tuned GLUE run joins the only XNLI setting of its checkpoint; with two settings it stays apart.
         let glue = try summary(results(model: "/m/c", tasks: [task("sst2", ["acc": 0.9], head: "finetune")]), file: "glue")
         let all = try summary(results(model: "/m/c", tasks: xnliTasks({ _ in 0.5 }, head: "finetune", setting: "train-all")), file: "all")
-        let one = try RunReport(runs: [glue, all], reference: nil)
+        let one = try RunReport(runs: [glue, all], reference: nil, groups: try ProjectTables.groups())
         #expect(one.rows.map(\.table.label) == ["c (pixel)"])
         #expect(one.rows[0].table.cells["sst2"] != nil && one.rows[0].xnliSetting == "train-all")
         let en = try summary(results(model: "/m/c", tasks: xnliTasks({ _ in 0.4 }, head: "finetune", setting: "train-en")), file: "en")
-        #expect(try RunReport(runs: [glue, all, en], reference: nil).rows.map(\.table.label) == ["c (pixel)", "c (pixel, train-all)", "c (pixel, train-en)"])
+        #expect(try RunReport(runs: [glue, all, en], reference: nil, groups: try ProjectTables.groups()).rows.map(\.table.label) == ["c (pixel)", "c (pixel, train-all)", "c (pixel, train-en)"])
     }
 
     @Test func seededCellsReadMeanPlusMinusStd() throws {
         let run = try summary(results(model: "/m/s", tasks: [task("sst2", ["acc": 0.8125], std: ["acc": 0.0125], seeds: [3, 1]),
                                                             task("rte", ["acc": 0.625], seeds: [2])]), file: "s")
-        let report = try RunReport(runs: [run], reference: nil)
+        let report = try RunReport(runs: [run], reference: nil, groups: try ProjectTables.groups())
         #expect(report.rows[0].seeds == [1, 2, 3])
         // 81.25 and 1.25 are exact in binary: half-to-even gives 81.2 and 1.2, as Python's round does.
         #expect(report.markdown.contains("| s (pixel) | 81.2±1.2 | 62.5 | 71.9 |"))
@@ -105,13 +106,13 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         let accuracies = (0 ..< 15).map { $0 < 8 ? 0.30049 : 0.30149 }
         let full = try summary(results(model: "/m/full", tasks: xnliTasks { accuracies[$0] } + [task("rte", ["acc": 0.5]), task("sst2", ["acc": 0.7])]), file: "f")
         let partial = try summary(results(model: "/m/part", hash: "cd", tasks: Array(xnliTasks { accuracies[$0] }.prefix(14)) + [task("rte", ["acc": 0.5])]), file: "p")
-        let report = try RunReport(runs: [full, partial], reference: nil)
+        let report = try RunReport(runs: [full, partial], reference: nil, groups: try ProjectTables.groups())
         let roundedFirst = accuracies.map { ($0 * 1000).rounded() / 10 }.reduce(0, +) / 15
         let unrounded = accuracies.reduce(0, +) / 15 * 100
         #expect(String(format: "%.1f", roundedFirst) != String(format: "%.1f", unrounded))
-        #expect(LeaderboardTable.xnliAverage(report.rows[0].table) == accuracies.reduce(0, +) / 15)
+        #expect(report.table.average(report.rows[0].table, report.table.sections[1], shown: []) == accuracies.reduce(0, +) / 15)
         #expect(report.markdown.contains(" | \(String(format: "%.1f", unrounded)) |\n| part (pixel) |"))
-        #expect(LeaderboardTable.xnliAverage(report.rows[1].table) == nil)
+        #expect(report.table.average(report.rows[1].table, report.table.sections[1], shown: []) == nil)
         // GLUE: SST-2 and RTE are shown; the partial row lacks SST-2 and gets no average.
         #expect(report.markdown.contains("| full (pixel) | 70.0 | 50.0 | 60.0 |"))
         #expect(report.markdown.contains("| part (pixel) | – | 50.0 | – |"))
@@ -129,9 +130,9 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
                   xnli_en: 33.5
                   xnli_avg: 44.5
             """
-        let reference = try ReferenceNumbers(yaml: yaml, file: "ref.yaml")
+        let reference = try ReferenceNumbers(yaml: yaml, file: "ref.yaml", table: try ProjectTables.table())
         let run = try summary(results(model: "/m/r", tasks: [task("sst2", ["acc": 0.25])]), file: "r")
-        let report = try RunReport(runs: [run], reference: reference)
+        let report = try RunReport(runs: [run], reference: reference, groups: try ProjectTables.groups())
         #expect(report.rows.map(\.isReference) == [true, false])
         #expect(report.markdown.contains("| *Synthetic, \"quoted\" row* | 12.5 | 3.5±0.5 | 8.0 |"))
         #expect(report.markdown.contains("| *Synthetic, \"quoted\" row* | 33.5 | 44.5 |\n| r (pixel) | – | – |\n"))
@@ -139,11 +140,12 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         let csv = report.csv.split(separator: "\n")
         #expect(csv[1].hasPrefix("\"Synthetic, \"\"quoted\"\" row\",reference,,,pair,"))
         #expect(csv[1].hasSuffix(",44.5"))
-        #expect(report.chartSeries.map(\.label) == ["Synthetic, \"quoted\" row (reference)"])
-        #expect(report.chartSeries[0].average == 0.445)
+        #expect(report.chartSeries(report.table.sections[1]).map(\.label) == ["Synthetic, \"quoted\" row (reference)"])
+        #expect(report.chartSeries(report.table.sections[1])[0].average == 0.445)
     }
 
     @Test func badRunsAreRefusedNamingTheFile() throws {
+        let groups = try ProjectTables.groups()
         let dir = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
         var wrongSchema = results(model: "/m/a", tasks: [])
@@ -162,7 +164,7 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
             (dir.file("metrics"), ["metrics/results.json: tasks[0].metrics: missing"]),
             (dir.file("broken.json"), ["broken.json: not JSON"]),
         ] {
-            #expect { try RunReport(runPaths: [path], referenceFile: nil) } throws: { error in
+            #expect { try RunReport(runPaths: [path], referenceFile: nil, groups: groups) } throws: { error in
                 let text = "\(error)"
                 return needles.allSatisfy(text.contains) && !text.contains("\n")
             }
@@ -170,6 +172,7 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
     }
 
     @Test func badReferenceFilesAreRefusedNamingTheKey() throws {
+        let table = try ProjectTables.table()
         for (yaml, needle) in [
             ("rows: [label: x", "ref.yaml: yaml:"),
             ("rows:\n  - label: a\n    scores: {sst22: 1}\n", "ref.yaml: rows[0].scores.sst22: not a report column"),
@@ -181,21 +184,21 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
             ("rows:\n  - scores: {sst2: 1}\n", "ref.yaml: rows[0].label: missing"),
             ("rows: []\n", "ref.yaml: rows: empty"),
         ] {
-            #expect(throws: ReportError.self) { try ReferenceNumbers(yaml: yaml, file: "ref.yaml") }
-            #expect { try ReferenceNumbers(yaml: yaml, file: "ref.yaml") } throws: { error in
+            #expect(throws: ReportError.self) { try ReferenceNumbers(yaml: yaml, file: "ref.yaml", table: table) }
+            #expect { try ReferenceNumbers(yaml: yaml, file: "ref.yaml", table: table) } throws: { error in
                 "\(error)".contains(needle) && !"\(error)".contains("\n")
             }
         }
-        #expect { try ReferenceNumbers(file: "/nonexistent/ref.yaml") } throws: { "\($0)".hasPrefix("/nonexistent/ref.yaml: ") }
+        #expect { try ReferenceNumbers(file: "/nonexistent/ref.yaml", table: table) } throws: { "\($0)".hasPrefix("/nonexistent/ref.yaml: ") }
     }
 
     @Test func writesAllOutputsAndSkipsTheChartWithoutXNLI() throws {
         let dir = try TemporaryDirectory()
         let withXNLI = try summary(results(model: "/m/x", tasks: xnliTasks { _ in 0.4 }), file: "x")
-        let (written, notes) = try RunReport(runs: [withXNLI], reference: nil).write(to: dir.file("out/nested"))
+        let (written, notes) = try RunReport(runs: [withXNLI], reference: nil, groups: try ProjectTables.groups()).write(to: dir.file("out/nested"))
         #expect(written.map { ($0 as NSString).lastPathComponent } == ["report.md", "report.csv", "xnli.png"])
         #expect(notes.isEmpty)
-        let glueOnly = try RunReport(runs: [try summary(results(model: "/m/g", tasks: [task("rte", ["acc": 0.5])]), file: "g")], reference: nil)
+        let glueOnly = try RunReport(runs: [try summary(results(model: "/m/g", tasks: [task("rte", ["acc": 0.5])]), file: "g")], reference: nil, groups: try ProjectTables.groups())
         let second = try glueOnly.write(to: dir.file("out/nested"))
         #expect(second.written.count == 2)
         #expect(second.notes.contains { $0.contains("not drawn") })
@@ -210,7 +213,7 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
 @Suite struct RunReportChartTests {
     /// Columns of the image holding `colour`, grouped into bars (runs of adjacent columns) with the number of
     /// such pixels in each bar's middle column: its height. The 14-pixel legend swatch is left out.
-    static func bars(_ rgb: [UInt8], width: Int, height: Int, colour: XNLIChart.Colour) -> [(x: Int, height: Int)] {
+    static func bars(_ rgb: [UInt8], width: Int, height: Int, colour: BarChart.Colour) -> [(x: Int, height: Int)] {
         var counts = [Int](repeating: 0, count: width)
         for y in 0 ..< height {
             for x in 0 ..< width {
@@ -234,16 +237,16 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         let rising = (0 ..< 15).map { 0.40 + 0.02 * Double($0) }
         let falling = (0 ..< 15).map { 0.70 - 0.02 * Double($0) }
         let series = [
-            XNLIChart.Series(label: "rising", accuracies: rising, average: rising.reduce(0, +) / 15),
-            XNLIChart.Series(label: "falling", accuracies: falling, average: falling.reduce(0, +) / 15),
-            XNLIChart.Series(label: "five languages", accuracies: (0 ..< 15).map { $0 < 5 ? 0.55 : nil }, average: nil),
+            BarChart.Series(label: "rising", values: rising, average: rising.reduce(0, +) / 15),
+            BarChart.Series(label: "falling", values: falling, average: falling.reduce(0, +) / 15),
+            BarChart.Series(label: "five languages", values: (0 ..< 15).map { $0 < 5 ? 0.55 : nil }, average: nil),
         ]
-        let png = try XNLIChart.png(series: series, title: "test chart")
+        let png = try BarChart.png(series: series, columns: ProjectTables.xnliOrder, title: "test chart", file: "test.png")
         let image = try PNGImage.decode(png)
         #expect(image.mode == .rgb)
-        #expect(image.height >= XNLIChart.plotHeight && image.width > image.height)
+        #expect(image.height >= BarChart.plotHeight && image.width > image.height)
         let rgb = try image.convertedToRGB()
-        let found = (0 ..< 3).map { Self.bars(rgb, width: image.width, height: image.height, colour: XNLIChart.colour($0)) }
+        let found = (0 ..< 3).map { Self.bars(rgb, width: image.width, height: image.height, colour: BarChart.colour($0)) }
         #expect(found.map(\.count) == [16, 16, 5])
         let risingHeights = found[0].map(\.height), fallingHeights = found[1].map(\.height)
         #expect(zip(risingHeights.prefix(15), risingHeights.dropFirst().prefix(14)).allSatisfy { $0 < $1 })
