@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Support", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelTests", dependencies: ["Support", "Model", "Numerics", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "Support", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Support", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Checkpoints", "Model", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvalTests", dependencies: ["Support", "Text", "Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),

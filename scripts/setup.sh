@@ -7,8 +7,9 @@ set -euo pipefail
 # renderer falls back on (SPEC 5; Debian's Noto replaces the original's GoNotoCurrent.ttf).
 APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev zlib1g-dev fonts-noto-core fonts-noto-cjk)
 # Reference implementations the interoperability tests compare against (run only when importable).
-# PyPI name, or NAME:MODULE when the import name differs (Pillow: PNG decoding reference).
-PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL)
+# PyPI name, or NAME:MODULE when the import name differs. Pillow: the PNG decoding reference; scipy and
+# scikit-learn: the metrics HF evaluate uses, recomputed from an evaluation's samples.
+PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL scipy scikit-learn:sklearn)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -5,7 +5,6 @@ import Testing
 
 /// Every GLUE and XNLI file in the shared data reads completely, each with its own layout.
 @Suite struct DatasetReaderTests {
-    static let dataDirectory = ProcessInfo.processInfo.environment["PIXELGPT_DATA"]
     static func registry() throws -> TaskRegistry { try TaskRegistry(directory: TaskRegistryTests.tasksDirectory) }
 
     /// Rows per file in ../shared/data (its PROVENANCE.md).
@@ -14,8 +13,9 @@ import Testing
         "qnli": (.validation, 5463), "rte": (.validation, 277), "wnli": (.validation, 71), "ax": (.test, 1104),
     ]
 
-    @Test func readsTheSharedGLUEAndXNLIData() throws {
-        guard let data = Self.dataDirectory else { return }
+    @Test(.enabled(if: TestData.hasData, "needs the GLUE and XNLI data (PIXELGPT_DATA)"))
+    func readsTheSharedGLUEAndXNLIData() throws {
+        let data = try #require(TestData.directory)
         let registry = try Self.registry()
         for (name, (split, count)) in Self.expectedRows {
             let task = try #require(registry.tasks.first { $0.task == name })

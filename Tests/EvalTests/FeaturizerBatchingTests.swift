@@ -33,10 +33,9 @@ import Text
         return features
     }
 
-    @Test(arguments: [TaskDefinition.Modality.pixel, .text, .pair], [PoolingRule.upstream, .lastRealToken])
+    @Test(arguments: EvaluationRunTests.modalities([.pixel, .text, .pair]), [PoolingRule.upstream, .lastRealToken])
     func sortedBatchesGiveTheUpstreamFeatures(modality: TaskDefinition.Modality, pooling: PoolingRule) throws {
         let tokenizerPath = EvaluationRunTests.tokenizer
-        if modality != .pixel && tokenizerPath == nil { return }  // needs the Llama tokenizer from PIXELGPT_DATA
         let dir = try TemporaryDirectory()
         let model = try PixelGPTModel.load(path: try EvaluationRunTests.checkpoint(in: dir)).model
         let renderer = try TextRenderer(directory: PythonReference.repositoryRoot + "/renderers/noto")

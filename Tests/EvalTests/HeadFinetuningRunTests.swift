@@ -13,8 +13,8 @@ import Testing
         options.headOverrides = overrides
     }
 
-    @Test func seedsGiveMeanStdAndPerSeedMetrics() throws {
-        guard EvaluationRunTests.tokenizer != nil else { return }  // needs the Llama tokenizer from PIXELGPT_DATA
+    @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
+    func seedsGiveMeanStdAndPerSeedMetrics() throws {
         let dir = try TemporaryDirectory()
         let model = try EvaluationRunTests.checkpoint(in: dir)
         var options = try EvaluationRunTests.options(model, tasks: "rte,stsb", modality: .text, output: dir.file("out"))
@@ -48,8 +48,8 @@ import Testing
         #expect(reported.tasks.first?.metricsStd == nil && reported.tasks.first?.metricsBySeed?.count == 1)
     }
 
-    @Test func xnliSettingsAndTheFoldFallback() throws {
-        guard EvaluationRunTests.tokenizer != nil else { return }
+    @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
+    func xnliSettingsAndTheFoldFallback() throws {
         let dir = try TemporaryDirectory()
         let model = try EvaluationRunTests.checkpoint(in: dir)
         var options = try EvaluationRunTests.options(model, tasks: "qnli,xnli_en,xnli_fr", modality: .text, output: dir.file("all"))

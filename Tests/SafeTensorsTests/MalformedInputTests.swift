@@ -99,11 +99,8 @@ import Testing
     }
 
     /// The reference implementation rejects the same files (and accepts the one case where we are stricter).
-    @Test func referenceAgreesOnMalformedFiles() throws {
-        guard PythonReference.isAvailable("safetensors, numpy") else {
-            #expect(!PythonReference.isRequired, "python3 with safetensors is required here")
-            return
-        }
+    @Test(.enabled(if: PythonReference.isAvailableOrRequired("safetensors, numpy"), "needs python3 with safetensors"))
+    func referenceAgreesOnMalformedFiles() throws {
         let dir = try TemporaryDirectory()
         var paths: [String] = []
         for (i, c) in Self.cases.enumerated() {

@@ -142,11 +142,8 @@ import Testing
 
     /// Files this project writes load in the Python package with the same names, dtypes, shapes,
     /// bytes and metadata.
-    @Test func pythonReadsWhatTheWriterWrites() throws {
-        guard PythonReference.isAvailable("safetensors, numpy") else {
-            #expect(!PythonReference.isRequired, "python3 with safetensors and numpy is required here (PIXELGPT_REQUIRE_PYTHON=1)")
-            return
-        }
+    @Test(.enabled(if: PythonReference.isAvailableOrRequired("safetensors, numpy"), "needs python3 with safetensors"))
+    func pythonReadsWhatTheWriterWrites() throws {
         let source = try SafeTensorsFile(path: Fixtures.path("all_dtypes.safetensors"))
         let dir = try TemporaryDirectory()
         var records = try source.tensorNames.map { TensorRecord(copying: try source.tensor(named: $0)) }
