@@ -75,6 +75,12 @@ public final class EvaluationRun {
     let renderer: TextRenderer?
     let cache: FeatureCache
     let checkpointHash: String
+    /// SHA-256 of what the renderer's strips depend on (libraries, fonts, settings); nil in text modality.
+    let rendererIdentity: String?
+    /// OUTPUT/run.json: what this run's outputs depend on, checked by --resume.
+    var provenance: RunProvenance
+    /// SHA-256 of the data files read, by path (hashed once per run).
+    private var dataHashes: [String: String] = [:]
     /// Progress and notes go here (stderr in the tool).
     let log: (String) -> Void
     let progress: ProgressLine
@@ -117,6 +123,97 @@ public final class EvaluationRun {
         } else {
             renderer = nil
         }
+        rendererIdentity = try renderer.map { try Self.identity(of: $0) }
+        provenance = try Self.startProvenance(options, settings: [
+            "weights": checkpointHash, "tokenizer": tokenizerHash ?? "none", "renderer": rendererIdentity ?? "none",
+            "modality": options.modality.rawValue, "pooling": options.pooling.rawValue, "batch-size": "\(options.batchSize)",
+            "limit": options.limit.map { "\($0)" } ?? "none", "head": options.head.rawValue, "split": options.split?.rawValue ?? "reported",
+            "train-limit": "\(options.trainLimit)", "probe-l2": "\(options.probeL2)", "seeds": options.seeds.map { "\($0)" }.joined(separator: ","),
+            "head-options": Self.canonicalJSON(options.headOverrides), "select-on": options.selectOn.rawValue,
+            "xnli-setting": options.xnliSetting.rawValue, "train-layers": "\(options.trainLayers)", "rendered": "\(options.renderedDatasets)",
+            "training-pool": options.trainingPool.map(\.task).joined(separator: ","),
+        ])
+    }
+
+    /// Resuming: the recorded run.json, refused when any setting differs (or when samples files exist with no
+    /// record of what made them). Otherwise a fresh record. Written before any samples file is opened.
+    static func startProvenance(_ options: Options, settings: [String: String]) throws -> RunProvenance {
+        let record: RunProvenance
+        if options.resume, let recorded = try RunProvenance.load(from: options.outputDirectory) {
+            try RunProvenance.requireSame(recorded: recorded.settings, current: settings, scope: "", outputDirectory: options.outputDirectory)
+            record = recorded
+        } else {
+            if options.resume, let stray = options.tasks.map({ samplesPath($0, in: options.outputDirectory) }).first(where: FileManager.default.fileExists) {
+                throw TaskError(task: stray, key: "--resume", reason: "no \(RunProvenance.fileName) records what made it; run without --resume or use another --output-dir")
+            }
+            record = RunProvenance(settings: settings)
+        }
+        try record.write(to: options.outputDirectory)
+        return record
+    }
+
+    static func samplesPath(_ task: TaskDefinition, in outputDirectory: String) -> String {
+        (outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
+    }
+
+    /// Sorted-key JSON of `value`, "none" for nil.
+    static func canonicalJSON<T: Encodable>(_ value: T?) -> String {
+        guard let value else { return "none" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "none"
+    }
+
+    /// What a strip depends on besides its text: library versions, fonts.conf and font files (SHA-256), the
+    /// font description and the renderer's settings, hashed into one value.
+    static func identity(of renderer: TextRenderer) throws -> String {
+        let e = try renderer.environment()
+        let c = renderer.config
+        let parts = [e.pango, e.cairo, e.harfbuzz, e.freetype, e.fontconfig, e.fontsConfSHA256, e.fontDescription]
+            + e.fonts.map { "\($0.family)=\($0.sha256)" }
+            + ["pixels_per_patch \(c.pixelsPerPatch)", "rgb \(c.rgb)", "font_size \(c.fontSize)", "dpi \(c.dpi)"]
+        var hasher = Checkpoints.SHA256()
+        hasher.update(Array(parts.joined(separator: "\n").utf8))
+        return Checkpoints.SHA256.hex(hasher.finalize())
+    }
+
+    /// "NAME:SHA-256" of a data file, hashed once per run.
+    func dataHash(_ path: String) throws -> String {
+        if let known = dataHashes[path] { return known }
+        try RegularFile.require(path)
+        let value = "\((path as NSString).lastPathComponent):\(try Checkpoints.SHA256.hexDigest(ofFile: path))"
+        dataHashes[path] = value
+        return value
+    }
+
+    /// What a task's samples depend on besides the run-wide settings.
+    func taskSettings(_ task: TaskDefinition, evaluated: EvaluatedData) throws -> [String: String] {
+        let format = task.format(for: evaluated.split)
+        var settings = [
+            "version": "\(task.metadata.version)", "sequence-length": "\(task.pixelgpt.sequenceLength[options.modality] ?? 0)",
+            "format": "header \(format.header), text_a \(format.textA), text_b \(format.textB.map { "\($0)" } ?? "none"), label \(format.label.map { "\($0)" } ?? "none")",
+            "labels": task.labelList?.joined(separator: ",") ?? task.outputType.rawValue, "task-head-options": Self.canonicalJSON(task.pixelgpt.head),
+            "split": evaluated.split.rawValue, "data": try dataHash(evaluated.file),
+        ]
+        if options.head != .checkpoint, evaluated.split != .train {
+            settings["train-data"] = try dataFile(task, .train).map { try dataHash($0) } ?? "none"
+        }
+        return settings
+    }
+
+    /// Records `task` in run.json before its samples file is opened; resuming, refuses a task recorded with other
+    /// settings or a samples file that no record covers.
+    func recordTask(_ task: TaskDefinition, evaluated: EvaluatedData, samplesPath: String) throws {
+        let settings = try taskSettings(task, evaluated: evaluated)
+        if options.resume {
+            if let recorded = provenance.tasks[task.task] {
+                try RunProvenance.requireSame(recorded: recorded, current: settings, scope: "\(task.task) ", outputDirectory: options.outputDirectory)
+            } else if FileManager.default.fileExists(atPath: samplesPath) {
+                throw TaskError(task: samplesPath, key: "--resume", reason: "\(RunProvenance.fileName) has no record of this task; run without --resume or use another --output-dir")
+            }
+        }
+        provenance.tasks[task.task] = settings
+        try provenance.write(to: options.outputDirectory)
     }
 
     static func weightHashes(_ location: CheckpointLocation) throws -> [String] {
@@ -261,7 +358,8 @@ public final class EvaluationRun {
         let featurizer = try makeFeaturizer(task)
         // The registry refuses such names already; a task decoded elsewhere must not escape --output-dir either.
         if let problem = TaskDefinition.fileNameProblem(task.task) { throw TaskError(task: task.task, key: "task", reason: problem) }
-        let samplesPath = (options.outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
+        let samplesPath = Self.samplesPath(task, in: options.outputDirectory)
+        try recordTask(task, evaluated: evaluated, samplesPath: samplesPath)
         let log = try SampleLog(path: samplesPath, resume: options.resume)
         let images = try renderedImages(file, task: task, featurizer: featurizer)
         var tuned: FinetunedTask?
@@ -361,18 +459,18 @@ public final class EvaluationRun {
     /// Forward batches per chunk of the evaluation loop (and per samples-log append).
     static let batchesPerChunk = 4
 
-    func featureKey(_ task: TaskDefinition, split: TaskDefinition.Split, featurizer: Featurizer, limit: Int?) -> FeatureCache.Key {
+    func featureKey(_ task: TaskDefinition, split: TaskDefinition.Split, featurizer: Featurizer, limit: Int?) throws -> FeatureCache.Key {
         FeatureCache.Key(checkpoint: checkpointHash, task: task.task, taskVersion: task.metadata.version, split: split.rawValue,
                          modality: options.modality.rawValue, sequenceLength: featurizer.sequenceLength,
-                         renderer: readsRenderedDatasets ? "pre-rendered" : try? renderer.map { r in try r.environment().fontsConfSHA256 + "/" + r.fontDescriptionString },
+                         renderer: readsRenderedDatasets ? "pre-rendered" : rendererIdentity,
                          tokenizer: tokenizerHash, pooling: "\(options.pooling.rawValue)/\(featurizer.effectiveBatchSize(options.batchSize))",
-                         limit: limit)
+                         limit: limit, data: try dataFile(task, split).map { try dataHash($0) })
     }
 
     /// Features of `rows` of `split`, from the cache or computed (and cached).
     func cachedFeatures(_ task: TaskDefinition, split: TaskDefinition.Split, rows: [ExampleRow], featurizer: Featurizer, limit: Int?,
                         images: RenderedImages?) throws -> [Float] {
-        let key = featureKey(task, split: split, featurizer: featurizer, limit: limit)
+        let key = try featureKey(task, split: split, featurizer: featurizer, limit: limit)
         if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) { return entry.features }
         let started = Date()
         let features = try featurizer.features(of: rows, batchSize: options.batchSize, rendered: images) { done in
