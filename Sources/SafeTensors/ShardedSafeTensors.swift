@@ -41,6 +41,10 @@ public struct ShardIndex: Sendable, Equatable {
         for (name, value) in entries.map({ ($0.key, $0.value) }) {
             guard case .string(let file) = value, !file.isEmpty else { throw invalid("weight_map[\"\(name)\"] must be a file name") }
             guard !file.contains("/"), file != ".", file != ".." else { throw invalid("weight_map[\"\(name)\"] = \"\(file)\" leaves the directory") }
+            // open(2) would stop at an embedded NUL and read the prefix's file instead.
+            guard !TerminalText.hasControlCharacters(file) else {
+                throw invalid("weight_map[\"\(TerminalText.escaped(name))\"] = \"\(TerminalText.escaped(file))\" holds a control character")
+            }
             weightMap[name] = file
         }
         var totalSize: Int?
@@ -59,6 +63,26 @@ public struct ShardIndex: Sendable, Equatable {
             }
         }
         return ShardIndex(weightMap: weightMap, totalSize: totalSize, otherMetadata: other)
+    }
+
+    /// Checks the shards' own tensor lists (`contents`: shard file to tensor names) against `weight_map`: every
+    /// tensor a shard holds is mapped to that shard, and every mapped tensor is in its shard. A tensor in no
+    /// entry of the map, or in two shards, would otherwise be dropped or chosen silently.
+    public func check(contents: [String: [String]], indexPath: String) throws(SafeTensorsError) {
+        let held = contents.mapValues(Set.init)
+        for file in contents.keys.sorted() {
+            for name in contents[file]! where weightMap[name] != file {
+                let shown = TerminalText.escaped(name)
+                guard let mapped = weightMap[name] else {
+                    throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "holds \"\(shown)\", which the index's weight_map does not list"))
+                }
+                let also = held[mapped]?.contains(name) == true ? " (a tensor in two shards)" : ""
+                throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "holds \"\(shown)\", which the index maps to shard \"\(mapped)\"\(also)"))
+            }
+        }
+        for (name, file) in weightMap.sorted(by: { $0.key < $1.key }) where held[file]?.contains(name) != true {
+            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(TerminalText.escaped(name))\" but the shard has no such tensor"))
+        }
     }
 
     /// The index as JSON, keys sorted and indented by two spaces as `json.dumps(..., indent=2,
@@ -117,15 +141,8 @@ public final class ShardedSafeTensors: TensorSource, Sendable {
             }
             shards[file] = try SafeTensorsFile(path: shardPath)
         }
-        var infos: [TensorInfo] = []
-        for (file, shard) in shards.sorted(by: { $0.key < $1.key }) {
-            for info in shard.tensorInfos where index.weightMap[info.name] == file {
-                infos.append(info)
-            }
-        }
-        for (name, file) in index.weightMap where shards[file]!.header.info(named: name) == nil {
-            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(name)\" but the shard has no such tensor"))
-        }
+        try index.check(contents: shards.mapValues { $0.tensorInfos.map(\.name) }, indexPath: indexPath)
+        let infos = shards.sorted(by: { $0.key < $1.key }).flatMap(\.value.tensorInfos)
         tensorInfos = infos
         self.shards = shards
         let bytes = infos.reduce(0) { $0 + $1.byteCount }

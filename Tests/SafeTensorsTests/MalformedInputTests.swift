@@ -166,6 +166,48 @@ import Testing
         #expect(try ok.tensor(named: "a").float32Values() == [1])
     }
 
+    /// Hostile inputs, item 11: a tensor a shard holds but weight_map does not list was dropped, a tensor in
+    /// two shards kept one silently, and a shard name with an embedded NUL opened the prefix's file.
+    @Test func shardContentsMustMatchTheWeightMap() throws {
+        let dir = try TemporaryDirectory()
+        func shard(_ file: String, _ names: [String]) throws {
+            try SafeTensorsWriter.write(names.map { TensorRecord(name: $0, dtype: .f32, shape: [1], payload: .float32([1])) }, to: dir.file(file))
+        }
+        func refusal(_ json: String) -> String {
+            let path = dir.file("model.safetensors.index.json")
+            do {
+                try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+                let opened = try ShardedSafeTensors(indexPath: path)
+                Issue.record("opened with \(opened.tensorInfos.map(\.name))")
+            } catch {
+                let text = "\(error)"
+                #expect(text.hasPrefix(path + ": ") && !text.contains("\n") && !text.contains("\0"), "\(text)")
+                return text
+            }
+            return ""
+        }
+        try shard("s1.safetensors", ["a", "extra"])
+        try shard("s2.safetensors", ["b"])
+        let unlisted = refusal(#"{"weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}}"#)
+        #expect(unlisted.contains(#"shard "s1.safetensors": holds "extra", which the index's weight_map does not list"#), "\(unlisted)")
+
+        try shard("s1.safetensors", ["a"])
+        try shard("s2.safetensors", ["a", "b"])
+        let twice = refusal(#"{"weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}}"#)
+        #expect(twice.contains(#"shard "s2.safetensors": holds "a", which the index maps to shard "s1.safetensors" (a tensor in two shards)"#), "\(twice)")
+
+        // "s1.safetensors\0x": open(2) would read s1.safetensors.
+        try shard("s2.safetensors", ["b"])
+        for control in ["\\u0000x", "\\u001b[31m", "\\n"] {
+            let nul = refusal(#"{"weight_map": {"a": "s1.safetensors"# + control + #"", "b": "s2.safetensors"}}"#)
+            #expect(nul.contains("invalid sharded index") && nul.contains("control character") && nul.contains("s1.safetensors\\u{"), "\(nul)")
+        }
+        let path = dir.file("model.safetensors.index.json")
+        try Data(#"{"weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let ok = try ShardedSafeTensors(indexPath: path)
+        #expect(ok.tensorInfos.map(\.name) == ["a", "b"])
+    }
+
     @Test func writerRefusesInconsistentRecords() throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("w.safetensors")

@@ -25,13 +25,8 @@ public final class ShardedHDF5Weights: WeightSource {
             }
             shards[file] = try HDF5Weights(path: shardPath)
         }
-        var weights: [WeightInfo] = []
-        for file in index.shardFiles {
-            weights += shards[file]!.weights.filter { index.weightMap[$0.name] == file }
-        }
-        for (name, file) in index.weightMap where shards[file]!.info(name) == nil {
-            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(name)\" but the shard has no such tensor"))
-        }
+        try index.check(contents: shards.mapValues { $0.weights.map(\.name) }, indexPath: indexPath)
+        let weights = index.shardFiles.flatMap { shards[$0]!.weights }
         self.shards = shards
         self.weights = weights
     }
