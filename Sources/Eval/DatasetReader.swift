@@ -1,5 +1,6 @@
 import Foundation
 import Render
+import SafeTensors
 
 /// One evaluation example as read from a data file.
 public struct ExampleRow: Sendable, Equatable {
@@ -45,30 +46,42 @@ public struct DatasetSplit: Sendable {
 /// are split on tabs only, never unquoted: GLUE's files contain unmatched quotes (HF reads them with
 /// quoting off).
 public enum DatasetReader {
-    public static func read(_ path: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
+    /// Reads `path`, a file of `split`. `unlabeled`: the file is one of the task's `unlabeled_files` (no label
+    /// column is read); otherwise it is one of its `data_files`, whose rows must carry the label when the
+    /// format has a label column (a header without that column, as GLUE's test sets have, means unlabeled).
+    public static func read(_ path: String, task: TaskDefinition, split: TaskDefinition.Split, unlabeled: Bool = false) throws -> DatasetSplit {
+        do { try RegularFile.require(path) } catch { throw TaskError(task: task.task, key: "data", reason: "\(error)") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TaskError(task: task.task, key: "data", reason: "cannot read \(path)")
         }
         let format = task.format(for: split)
         return path.hasSuffix(".jsonl")
-            ? readJSONLines(data, path: path, task: task, format: format) : readTSV(data, path: path, task: task, format: format)
+            ? readJSONLines(data, path: path, task: task, format: format, unlabeled: unlabeled)
+            : readTSV(data, path: path, task: task, format: format, unlabeled: unlabeled)
     }
 
+    /// Lines as Python's text mode splits them (universal newlines: "\n", "\r\n" and a lone "\r" each end a
+    /// line), as the original's readers see them: HF datasets' GLUE and XNLI scripts read the TSVs with
+    /// csv.reader over open(path) (QUOTE_NONE). A leading UTF-8 BOM is dropped.
     static func lines(of data: Data) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
         var bytes = [UInt8](data)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         var result: [(Int, ArraySlice<UInt8>)] = []
-        var number = 0
-        for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            number += 1
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            result.append((number, line))
+        var start = 0, i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                result.append((result.count + 1, bytes[start..<i]))
+                if byte == UInt8(ascii: "\r"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") { i += 1 }
+                start = i + 1
+            }
+            i += 1
         }
-        if let last = result.last, last.1.isEmpty { result.removeLast() }
+        if start < bytes.count { result.append((result.count + 1, bytes[start...])) }
         return result
     }
 
-    static func readTSV(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
+    static func readTSV(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format, unlabeled: Bool) -> DatasetSplit {
         var problems: [RowProblem] = []
         var rows: [ExampleRow] = []
         var lines = lines(of: data)[...]
@@ -83,6 +96,8 @@ public enum DatasetReader {
             case .name(let n): header[n]
             }
         }
+        // An empty file: no header to check, no rows.
+        if lines.isEmpty && header.isEmpty { return DatasetSplit(file: path, rows: [], problems: []) }
         guard let a = position(format.textA) else {
             return DatasetSplit(file: path, rows: [], problems: [RowProblem(file: path, line: 1, reason: "no \(format.textA) in the header")])
         }
@@ -90,12 +105,9 @@ public enum DatasetReader {
         if format.textB != nil && b == nil {
             return DatasetSplit(file: path, rows: [], problems: [RowProblem(file: path, line: 1, reason: "no \(format.textB!) in the header")])
         }
-        // A file with a header but no label column (test sets) is unlabeled; without a header, the first row decides.
-        var labelColumn = format.label.flatMap(position)
-        if !format.header, let l = labelColumn, let first = lines.first {
-            let fields = first.bytes.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).count
-            if fields <= l { labelColumn = nil }
-        }
+        // The file's role decides whether rows carry labels (a short first row used to make a whole file
+        // unlabeled); a header without the label column (GLUE's test sets) is unlabeled too.
+        let labelColumn = unlabeled ? nil : format.label.flatMap(position)
         let needed = max(a, b ?? 0, labelColumn ?? 0) + 1
         for (number, bytes) in lines {
             guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -121,7 +133,7 @@ public enum DatasetReader {
         return DatasetSplit(file: path, rows: rows, problems: problems)
     }
 
-    static func readJSONLines(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
+    static func readJSONLines(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format, unlabeled: Bool) -> DatasetSplit {
         func key(_ column: TaskDefinition.Column?) -> String? {
             if case .name(let n) = column { return n }
             return nil
@@ -143,7 +155,7 @@ public enum DatasetReader {
                 continue
             }
             var label: ExampleRow.Label?
-            if let raw = object[keyLabel], !(raw is NSNull) {
+            if !unlabeled, let raw = object[keyLabel], !(raw is NSNull) {
                 switch parseLabel("\(raw)", task: task) {
                 case .success(let parsed): label = parsed
                 case .failure(let problem):

@@ -250,6 +250,7 @@ public final class EvaluationRun {
     private func runTasks() throws -> EvaluationResults {
         var results: [EvaluationResults.TaskResult] = []
         var skipped: [EvaluationResults.SkippedTask] = []
+        var failures: [NothingEvaluated] = []
         for task in options.tasks {
             guard task.pixelgpt.modalities.contains(options.modality) else {
                 skipped.append(.init(task: task.task, reason: "no \(options.modality.rawValue) modality"))
@@ -260,6 +261,11 @@ public final class EvaluationRun {
             } catch let missing as MissingData {
                 log("skipped \(task.task): \(missing.reason)")
                 skipped.append(.init(task: task.task, reason: missing.reason))
+            } catch let nothing as NothingEvaluated {
+                // The other tasks still run and results.json records this one as skipped; the run then fails.
+                log("warning: \(nothing)")
+                skipped.append(.init(task: task.task, reason: nothing.description))
+                failures.append(nothing)
             }
         }
         let config = loaded.model.config
@@ -283,10 +289,33 @@ public final class EvaluationRun {
         let label = "\((options.modelPath as NSString).lastPathComponent) (\(options.modality.rawValue), \(options.head.rawValue) head)"
         try AtomicFile.write(Array(LeaderboardTable.markdown([LeaderboardTable.Row(label: label, cells: cells)]).utf8),
                              to: (options.outputDirectory as NSString).appendingPathComponent("table.md"))
+        if let failure = failures.first {
+            throw TaskError(task: failure.file, key: failure.task, reason: TerminalText.escaped("evaluates nothing: \(failure.reason)")
+                            + (failures.count > 1 ? " (and \(failures.count - 1) more tasks, listed in results.json)" : ""))
+        }
         return output
     }
 
     struct MissingData: Error { let reason: String }
+
+    /// A data file that is there but gives no row (empty, a header only, binary, every row malformed): the
+    /// task evaluates nothing, which must not look like a successful run.
+    struct NothingEvaluated: Error, CustomStringConvertible {
+        let file: String
+        let task: String
+        let reason: String
+        var description: String { TerminalText.escaped("\(file): \(task) evaluates nothing: \(reason)") }
+
+        init(_ data: DatasetSplit, task: String, what: String = "data row") {
+            file = data.file
+            self.task = task
+            if let first = data.problems.first {
+                reason = "no readable \(what), \(data.problems.count) unreadable (first, line \(first.line): \(first.reason))"
+            } else {
+                reason = "no \(what) (an empty file, or a header only)"
+            }
+        }
+    }
 
     var readsRenderedDatasets: Bool { options.renderedDatasets && options.modality != .text }
 
@@ -302,7 +331,9 @@ public final class EvaluationRun {
     }
 
     func read(_ file: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
-        readsRenderedDatasets ? try DatasetReader.readRendered(file, task: task) : try DatasetReader.read(file, task: task, split: split)
+        if readsRenderedDatasets { return try DatasetReader.readRendered(file, task: task) }
+        let unlabeled = task.unlabeledFiles?[split].map { (options.dataDirectory as NSString).appendingPathComponent($0) } == file
+        return try DatasetReader.read(file, task: task, split: split, unlabeled: unlabeled)
     }
 
     /// Pixels of `file`'s rows from the pre-rendered file, with the transform of the original's script for
@@ -353,7 +384,8 @@ public final class EvaluationRun {
     func evaluate(_ task: TaskDefinition) throws -> EvaluationResults.TaskResult {
         let evaluated = try evaluatedData(task)
         let (split, file, data, note, rows) = (evaluated.split, evaluated.file, evaluated.data, evaluated.note, evaluated.rows)
-        for problem in data.problems.prefix(5) { log("warning: \(problem)") }
+        guard !data.rows.isEmpty else { throw NothingEvaluated(data, task: task.task) }
+        for problem in data.problems.prefix(5) { log("warning: \(TerminalText.escaped(problem.description))") }
         if data.problems.count > 5 { log("warning: \(data.problems.count - 5) more unreadable rows in \(file)") }
         let featurizer = try makeFeaturizer(task)
         // The registry refuses such names already; a task decoded elsewhere must not escape --output-dir either.
@@ -501,7 +533,7 @@ public final class EvaluationRun {
             if split != .train, let trainFile = dataFile(task, .train) {
                 let train = try read(trainFile, task: task, split: .train)
                 let rows = Array(train.rows.filter { $0.label != nil }.prefix(options.trainLimit))
-                guard !rows.isEmpty else { throw MissingData(reason: "the train split has no labelled rows") }
+                guard !rows.isEmpty else { throw NothingEvaluated(train, task: task.task, what: "labelled train row") }
                 let features = try cachedFeatures(task, split: .train, rows: rows, featurizer: featurizer, limit: options.trainLimit,
                                                   images: try renderedImages(trainFile, task: task, featurizer: featurizer))
                 return Head(info: .init(kind: "probe", trainedOn: "train (\(trainFile))", trainingRows: rows.count, l2: options.probeL2),

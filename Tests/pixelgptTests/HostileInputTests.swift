@@ -150,4 +150,31 @@ import Testing
         let result = try Self.run(["tasks", "--tasks-dir", dir.path])
         Self.expectOneLineError(result, containing: [path, "task:", "plain name"])
     }
+
+    /// Item 13: an empty, header-only, binary or all-bad-label dev.tsv warned and exited 0 with `metrics {}`.
+    /// A requested task that evaluates nothing fails the run with one line naming the file.
+    @Test func evalOfADataFileWithNoReadableRowFails() throws {
+        let dir = try TemporaryDirectory()
+        let model = try Self.tinyCheckpoint(dir)
+        let header = "index\tsentence1\tsentence2\tlabel\n"
+        let cases: [(String, [UInt8], String)] = [
+            ("empty", [], "no data row"),
+            ("header", Array(header.utf8), "no data row"),
+            ("binary", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF, 0x1B, 0x5B], "unreadable"),
+            ("labels", Array((header + "0\tA.\tB.\tmaybe\n1\tC.\tD.\tperhaps\n").utf8), "label \"maybe\" is not one of"),
+        ]
+        for (name, bytes, needle) in cases {
+            let data = dir.file("data-\(name)")
+            try FileManager.default.createDirectory(atPath: data + "/glue/RTE", withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: data + "/glue/RTE/dev.tsv"))
+            let output = dir.file("out-\(name)")
+            let result = try Self.run(["eval", "--model", model, "--tasks", "rte", "--modality", "pixel", "--data-dir", data,
+                                       "--output-dir", output, "--limit", "4"])
+            Self.expectOneLineError(result, containing: [data + "/glue/RTE/dev.tsv", "rte", "evaluates nothing", needle])
+            #expect(!result.stderr.contains("\u{1B}"), "\(name): raw escape on stderr")
+            // results.json still says what happened.
+            let results = try String(contentsOfFile: output + "/results.json", encoding: .utf8)
+            #expect(results.contains("evaluates nothing"), "\(name)")
+        }
+    }
 }
