@@ -79,7 +79,8 @@ public enum CheckpointConverter {
         let configText = try loadedConfig.map { try updatedConfig($0.text, dtype: options.dtype, path: location.configPath ?? sourcePath) }
 
         // A directory is assembled under a temporary name and renamed at the end; a single file is written
-        // atomically by its writer.
+        // atomically by its writer. What an interrupted conversion to the same destination left is removed first.
+        Self.removeStaleTemporaries(for: destination)
         let staging = asDirectory ? AtomicFile.temporaryPath(for: destination) : destination
         if asDirectory { try AtomicFile.requireFreeSpace(records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }, at: staging) }
         defer { if asDirectory { try? FileManager.default.removeItem(atPath: staging) } }
@@ -184,6 +185,26 @@ public enum CheckpointConverter {
         object["torch_dtype"] = ["F32": "float32", "F16": "float16", "BF16": "bfloat16"][dtype.rawValue]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// Removes what interrupted writes of `path` left behind: `.NAME.tmp-PID-N` files (AtomicFile.temporaryPath) and directories beside it
+    /// whose process no longer exists (a kill -9, SIGINT or SIGTERM runs no cleanup). A live process's
+    /// temporaries, and names of any other shape, are left alone. Returns the paths removed.
+    @discardableResult
+    static func removeStaleTemporaries(for path: String) -> [String] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let prefix = ".\(name).tmp-"
+        guard !name.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return [] }
+        var removed: [String] = []
+        for entry in entries where entry.hasPrefix(prefix) {
+            let parts = entry.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil,
+                  pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            if (try? FileManager.default.removeItem(atPath: directory + entry)) != nil { removed.append(directory + entry) }
+        }
+        return removed
     }
 
     static func isEmptyDirectory(_ path: String) -> Bool {

@@ -372,8 +372,16 @@ public final class EvaluationRun {
     }
 
     func makeFeaturizer(_ task: TaskDefinition) throws -> Featurizer {
-        try Featurizer(model: loaded.model, modality: options.modality, sequenceLength: task.pixelgpt.sequenceLength[options.modality]!,
-                       pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
+        let length = task.pixelgpt.sequenceLength[options.modality]!
+        // A length the forward pass would refuse is refused before the task's samples file is opened.
+        do {
+            try ResourceLimits.checkForward(config: loaded.model.config, batch: 1, patches: options.modality == .text ? 0 : length,
+                                            tokens: options.modality == .text ? length : 0, hiddenStates: false, lmHeads: false)
+        } catch {
+            throw TaskError(task: task.task, key: "pixelgpt.sequence_length", reason: "\(error)")
+        }
+        return try Featurizer(model: loaded.model, modality: options.modality, sequenceLength: length,
+                              pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
     }
 
     /// argmax for classification, the raw scalar for regression (SPEC 4).

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// One evaluation task as its YAML file under tasks/ describes it. Field names follow
 /// lm-evaluation-harness where the meaning is the same (task, tag, output_type, metric_list,
@@ -129,6 +130,10 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
         for modality in pixelgpt.modalities {
             guard let length = pixelgpt.sequenceLength[modality], length > 0 else {
                 throw fail("pixelgpt.sequence_length", "no length for \(modality.rawValue)")
+            }
+            // Refused here, by `pixelgpt tasks`, rather than by the forward pass after eval opened a samples file.
+            guard length <= ResourceLimits.maxSequenceLength else {
+                throw fail("pixelgpt.sequence_length", "\(modality.rawValue) \(length) is over the limit of \(ResourceLimits.maxSequenceLength) positions")
             }
         }
         if let problem = HeadTrainingSettings().applying(pixelgpt.head).problems.first { throw fail("pixelgpt.head", problem) }

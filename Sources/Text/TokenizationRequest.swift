@@ -45,6 +45,11 @@ public struct TokenizationRequest: Sendable, Equatable {
             if let bad = firstInvalidUTF8Offset(line) {
                 throw TokenizerError(path: path, line: lineNumber, .invalidUTF8(byteOffset: bad))
             }
+            // json-c turns an unpaired surrogate escape into U+FFFD; render --input (JSONDecoder) refuses it, and
+            // so does this: the same text must not tokenize as one string and render as none.
+            if let bad = firstUnpairedSurrogateEscape(line) {
+                throw TokenizerError(path: path, line: lineNumber, .invalidJSONLine("an unpaired \\uD800-\\uDFFF surrogate escape at byte \(bad) of the line"))
+            }
             requests.append(try parseLine(line, tokener: tokener, path: path, line: lineNumber))
         }
         return requests
@@ -74,6 +79,30 @@ public struct TokenizationRequest: Sendable, Equatable {
             pair = value
         }
         return TokenizationRequest(text: text, textPair: pair)
+    }
+
+    /// Offset of the first `\\uD800`-`\\uDFFF` escape that is not a high surrogate followed directly by a low
+    /// one, or nil. Escapes only occur inside JSON strings, so the scan needs no string state: each backslash
+    /// takes the character after it.
+    static func firstUnpairedSurrogateEscape(_ bytes: ArraySlice<UInt8>) -> Int? {
+        func escape(at i: Int) -> UInt32? {
+            guard i + 5 < bytes.endIndex, bytes[i] == 0x5C, bytes[i + 1] == UInt8(ascii: "u") else { return nil }
+            return UInt32(String(decoding: bytes[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16)
+        }
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            guard bytes[i] == 0x5C else { i += 1; continue }
+            guard let unit = escape(at: i) else { i += 2; continue }
+            if (0xD800..<0xDC00).contains(unit) {
+                guard let low = escape(at: i + 6), (0xDC00..<0xE000).contains(low) else { return i - bytes.startIndex }
+                i += 12
+            } else if (0xDC00..<0xE000).contains(unit) {
+                return i - bytes.startIndex
+            } else {
+                i += 6
+            }
+        }
+        return nil
     }
 
     /// Offset of the first byte that does not start a well-formed UTF-8 character, or nil.
