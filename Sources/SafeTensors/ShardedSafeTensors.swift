@@ -65,24 +65,38 @@ public struct ShardIndex: Sendable, Equatable {
         return ShardIndex(weightMap: weightMap, totalSize: totalSize, otherMetadata: other)
     }
 
-    /// Checks the shards' own tensor lists (`contents`: shard file to tensor names) against `weight_map`: every
-    /// tensor a shard holds is mapped to that shard, and every mapped tensor is in its shard. A tensor in no
-    /// entry of the map, or in two shards, would otherwise be dropped or chosen silently.
-    public func check(contents: [String: [String]], indexPath: String) throws(SafeTensorsError) {
+    /// Checks the shards' own tensor lists (`contents`: shard file to tensor names) against `weight_map`, and
+    /// returns what is worth a warning. Every mapped tensor must be in its shard. A tensor that a shard holds
+    /// but the map does not list, or lists under another shard, is not read from that shard; that is said, not
+    /// silent. transformers loads whole shard files in sorted order, so the last shard holding a name wins
+    /// there: when that is not the shard the map names, the two tools would load different values, which is
+    /// refused naming both shards. (This project's saved heads link the source checkpoint's file as a shard
+    /// whose LM heads, and a classifier's old score, are deliberately left out of the map.)
+    public func check(contents: [String: [String]], indexPath: String) throws(SafeTensorsError) -> [String] {
         let held = contents.mapValues(Set.init)
+        var warnings: [String] = []
         for file in contents.keys.sorted() {
+            var unlisted: [String] = []
             for name in contents[file]! where weightMap[name] != file {
-                let shown = TerminalText.escaped(name)
                 guard let mapped = weightMap[name] else {
-                    throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "holds \"\(shown)\", which the index's weight_map does not list"))
+                    unlisted.append(name)
+                    continue
                 }
-                let also = held[mapped]?.contains(name) == true ? " (a tensor in two shards)" : ""
-                throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "holds \"\(shown)\", which the index maps to shard \"\(mapped)\"\(also)"))
+                let lastHolder = contents.keys.sorted().last { held[$0]?.contains(name) == true }!
+                if lastHolder != mapped {
+                    throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: lastHolder, reason:
+                        "holds \"\(TerminalText.escaped(name))\" too, after the index's shard \"\(mapped)\": transformers would load this copy, this tool the index's (a tensor in two shards)"))
+                }
+                warnings.append("shard \"\(file)\" also holds \"\(TerminalText.escaped(name))\", which the index maps to \"\(mapped)\"; that copy is read")
+            }
+            if !unlisted.isEmpty {
+                warnings.append("shard \"\(file)\" holds \(unlisted.count) tensors the index's weight_map does not list (\(unlisted.prefix(3).map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: ", "))\(unlisted.count > 3 ? ", ..." : "")); they are not read")
             }
         }
         for (name, file) in weightMap.sorted(by: { $0.key < $1.key }) where held[file]?.contains(name) != true {
             throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(TerminalText.escaped(name))\" but the shard has no such tensor"))
         }
+        return warnings
     }
 
     /// The index as JSON, keys sorted and indented by two spaces as `json.dumps(..., indent=2,
@@ -141,16 +155,17 @@ public final class ShardedSafeTensors: TensorSource, Sendable {
             }
             shards[file] = try SafeTensorsFile(path: shardPath)
         }
-        try index.check(contents: shards.mapValues { $0.tensorInfos.map(\.name) }, indexPath: indexPath)
-        let infos = shards.sorted(by: { $0.key < $1.key }).flatMap(\.value.tensorInfos)
+        let shardWarnings = try index.check(contents: shards.mapValues { $0.tensorInfos.map(\.name) }, indexPath: indexPath)
+        let weightMap = index.weightMap
+        let infos = shards.sorted(by: { $0.key < $1.key }).flatMap { file, shard in shard.tensorInfos.filter { weightMap[$0.name] == file } }
         tensorInfos = infos
         self.shards = shards
         let bytes = infos.reduce(0) { $0 + $1.byteCount }
+        var warnings = shardWarnings
         if let declared = index.totalSize, declared != bytes {
-            warnings = ["metadata.total_size is \(declared) but the indexed tensors hold \(bytes) bytes"]
-        } else {
-            warnings = []
+            warnings.append("metadata.total_size is \(declared) but the indexed tensors hold \(bytes) bytes")
         }
+        self.warnings = warnings
     }
 
     /// The first shard's `__metadata__` (the shards of one checkpoint carry the same).
