@@ -7,7 +7,7 @@ TARGET_CPU := $(shell scripts/cpu-target.sh)
 RELEASE_FLAGS := -c release -Xswiftc -cross-module-optimization $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 PIXELGPT := $(SWIFT) run --skip-build $(RELEASE_FLAGS) pixelgpt
 
-.PHONY: setup build release test run clean
+.PHONY: setup build release test run fuzz clean
 
 setup:
 	bash scripts/setup.sh
@@ -35,6 +35,17 @@ run: release
 		PIXELGPT_DATA=$(PIXELGPT_DATA) $(PIXELGPT) eval --model $(RUN_MODEL) --tasks glue,xnli --modality $$modality \
 			--data-dir samples --output-dir $(RUN_DIR)/eval-$$modality || exit 1; \
 	done
+
+# Mutation fuzzing of every parser through the built tool (scripts/fuzz.py): FUZZ_COUNT inputs per target,
+# each target stopping after FUZZ_SECONDS; prints the counts of ok, clean errors, other errors, crashes and
+# hangs, and fails on any crash or hang (inputs kept in fuzz-failures/). `make test` runs 10 per target.
+FUZZ_COUNT ?= 200
+FUZZ_SECONDS ?= 300
+FUZZ_SEED ?= 1
+
+fuzz: build
+	python3 scripts/fuzz.py --pixelgpt $$($(SWIFT) build --show-bin-path)/pixelgpt --seed $(FUZZ_SEED) \
+		--count $(FUZZ_COUNT) --seconds $(FUZZ_SECONDS) --jobs 2
 
 clean:
 	rm -rf .build $(RUN_DIR)

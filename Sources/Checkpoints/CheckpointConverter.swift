@@ -66,7 +66,7 @@ public enum CheckpointConverter {
         if let dtype = options.dtype, !ElementConversion.encodableFromFloat32.contains(dtype) {
             throw CheckpointError(path: sourcePath, "--dtype must be f32, f16 or bf16, not \(dtype.rawValue)")
         }
-        guard !FileManager.default.fileExists(atPath: destination) || isEmptyDirectory(destination) else {
+        guard !FileManager.default.fileExists(atPath: destination) || StagedOutput.isEmptyDirectory(destination) else {
             throw CheckpointError(path: destination, "destination exists; choose a new path")
         }
         let asDirectory = location.directory != nil || options.maxShardBytes != nil
@@ -80,7 +80,9 @@ public enum CheckpointConverter {
         let configText = try loadedConfig.map { try updatedConfig($0.text, dtype: options.dtype, path: location.configPath ?? sourcePath) }
 
         // A directory is assembled under a temporary name and renamed at the end (StagedOutput); a single
-        // file is staged the same way by its writer.
+        // file is staged the same way by its writer. What an interrupted conversion to the same destination
+        // left is removed first.
+        StagedOutput.removeStaleTemporaries(for: destination)
         var files: [String] = []
         if asDirectory {
             try StagedOutput.requireFreeSpace(records.reduce(0) { $0 + ($1.dtype.byteCount(elements: $1.elementCount) ?? 0) }, at: destination)
@@ -181,9 +183,5 @@ public enum CheckpointConverter {
         object["torch_dtype"] = ["F32": "float32", "F16": "float16", "BF16": "bfloat16"][dtype.rawValue]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self) + "\n"
-    }
-
-    static func isEmptyDirectory(_ path: String) -> Bool {
-        (try? FileManager.default.contentsOfDirectory(atPath: path).isEmpty) ?? false
     }
 }

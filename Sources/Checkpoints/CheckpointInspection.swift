@@ -108,6 +108,7 @@ public struct CheckpointInspection: Codable, Sendable {
             }
             for info in safetensors.tensors.tensorInfos { offsets[info.name] = [info.dataOffsets.lowerBound, info.dataOffsets.upperBound] }
         case let sharded as ShardedHDF5Weights:
+            warnings += sharded.warnings
             files = sharded.index.shardFiles
         default:
             files = [source.path]

@@ -75,8 +75,15 @@ public struct CheckpointLocation: Sendable {
         }
         let prefix = path.hasSuffix("/") ? path : path + "/"
         let fm = FileManager.default
-        guard let (file, make) = weightFiles.first(where: { fm.fileExists(atPath: prefix + $0.0) }) else {
+        let present = weightFiles.filter { fm.fileExists(atPath: prefix + $0.0) }
+        guard let (file, make) = present.first else {
             throw CheckpointError(path: path, "no weights found: expected one of " + weightFiles.map(\.0).joined(separator: ", "))
+        }
+        // Two of this project's weight forms side by side may hold different models; taking the first silently
+        // would evaluate one while the user meant the other. (tf_model.h5 beside them is Hugging Face's TF copy.)
+        let ours = present.map(\.0).filter { $0 != "tf_model.h5" }
+        if ours.count > 1 {
+            throw CheckpointError(path: path, "holds both \(ours[0]) and \(ours[1]); move one of them out of the directory")
         }
         let companions = companionFileNames.filter { fm.fileExists(atPath: prefix + $0) }
         return CheckpointLocation(

@@ -150,7 +150,7 @@ public enum ClassificationCheckpointWriter {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: directory).standardizedFileURL
         if fm.fileExists(atPath: target.path) {
-            guard CheckpointConverter.isEmptyDirectory(target.path) else {
+            guard StagedOutput.isEmptyDirectory(target.path) else {
                 throw CheckpointError(path: directory, "exists and is not an empty directory; choose another --save-heads directory or remove it")
             }
             try fm.removeItem(at: target)

@@ -46,7 +46,7 @@ public struct DatasetSplit: Sendable {
 /// are split on tabs only, never unquoted: GLUE's files contain unmatched quotes (HF reads them with
 /// quoting off).
 public enum DatasetReader {
-    typealias RowReader = @Sendable (_ data: Data, _ path: String, _ task: TaskDefinition, _ format: TaskDefinition.Format) -> DatasetSplit
+    typealias RowReader = @Sendable (_ data: Data, _ path: String, _ task: TaskDefinition, _ format: TaskDefinition.Format, _ unlabeled: Bool) -> DatasetSplit
 
     /// The row reader of each `dataset_kind` a task file may name; the registry refuses any other. A file
     /// ending in .jsonl is read as JSON lines whatever the kind (a JSON-lines copy of the same rows).
@@ -54,21 +54,27 @@ public enum DatasetReader {
         "glue_tsv": readTSV, "xnli_tsv": readTSV, "tsv": readTSV, "jsonl": readJSONLines,
     ]
 
-    public static func read(_ path: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
+    /// Reads `path`, a file of `split`. `unlabeled`: the file is one of the task's `unlabeled_files` (no label
+    /// column is read); otherwise it is one of its `data_files`, whose rows must carry the label when the
+    /// format has a label column (a header without that column, as GLUE's test sets have, means unlabeled).
+    public static func read(_ path: String, task: TaskDefinition, split: TaskDefinition.Split, unlabeled: Bool = false) throws -> DatasetSplit {
+        do { try RegularFile.require(path) } catch { throw TaskError(task: task.task, key: "data", reason: "\(error)") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TaskError(task: task.task, key: "data", reason: "cannot read \(path)")
         }
         guard let reader = path.hasSuffix(".jsonl") ? readJSONLines : readers[task.datasetKind] else {
             throw TaskError(task: task.task, key: "dataset_kind", reason: "\(String(reflecting: task.datasetKind)) is not a known kind")
         }
-        return reader(data, path, task, task.format(for: split))
+        return reader(data, path, task, task.format(for: split), unlabeled)
     }
 
+    /// Lines as the original's readers see them (Support's `TextLines`: Python's universal newlines): HF
+    /// datasets' GLUE and XNLI scripts read the TSVs with csv.reader over open(path) (QUOTE_NONE).
     static func lines(of data: Data) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
         TextLines.split([UInt8](data)).map { ($0.number, $0.bytes) }
     }
 
-    static func readTSV(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
+    static func readTSV(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format, unlabeled: Bool) -> DatasetSplit {
         var problems: [RowProblem] = []
         var rows: [ExampleRow] = []
         var lines = lines(of: data)[...]
@@ -83,6 +89,8 @@ public enum DatasetReader {
             case .name(let n): header[n]
             }
         }
+        // An empty file: no header to check, no rows.
+        if lines.isEmpty && header.isEmpty { return DatasetSplit(file: path, rows: [], problems: []) }
         guard let a = position(format.textA) else {
             return DatasetSplit(file: path, rows: [], problems: [RowProblem(file: path, line: 1, reason: "no \(format.textA) in the header")])
         }
@@ -90,12 +98,9 @@ public enum DatasetReader {
         if format.textB != nil && b == nil {
             return DatasetSplit(file: path, rows: [], problems: [RowProblem(file: path, line: 1, reason: "no \(format.textB!) in the header")])
         }
-        // A file with a header but no label column (test sets) is unlabeled; without a header, the first row decides.
-        var labelColumn = format.label.flatMap(position)
-        if !format.header, let l = labelColumn, let first = lines.first {
-            let fields = first.bytes.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).count
-            if fields <= l { labelColumn = nil }
-        }
+        // The file's role decides whether rows carry labels (a short first row used to make a whole file
+        // unlabeled); a header without the label column (GLUE's test sets) is unlabeled too.
+        let labelColumn = unlabeled ? nil : format.label.flatMap(position)
         let needed = max(a, b ?? 0, labelColumn ?? 0) + 1
         for (number, bytes) in lines {
             guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -121,7 +126,7 @@ public enum DatasetReader {
         return DatasetSplit(file: path, rows: rows, problems: problems)
     }
 
-    static func readJSONLines(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format) -> DatasetSplit {
+    static func readJSONLines(_ data: Data, path: String, task: TaskDefinition, format: TaskDefinition.Format, unlabeled: Bool) -> DatasetSplit {
         func key(_ column: TaskDefinition.Column?) -> String? {
             if case .name(let n) = column { return n }
             return nil
@@ -150,7 +155,7 @@ public enum DatasetReader {
                 b = text
             }
             var label: ExampleRow.Label?
-            if let raw = object[keyLabel], raw != .null {
+            if !unlabeled, let raw = object[keyLabel], raw != .null {
                 switch parseLabel(raw.labelText, task: task) {
                 case .success(let parsed): label = parsed
                 case .failure(let problem):

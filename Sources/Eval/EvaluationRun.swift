@@ -77,6 +77,12 @@ public final class EvaluationRun {
     let renderer: TextRenderer?
     let cache: FeatureCache
     let checkpointHash: String
+    /// SHA-256 of what the renderer's strips depend on (libraries, fonts, settings); nil in text modality.
+    let rendererIdentity: String?
+    /// OUTPUT/run.json: what this run's outputs depend on, checked by --resume.
+    var provenance: RunProvenance
+    /// SHA-256 of the data files read, by path (hashed once per run).
+    private var dataHashes: [String: String] = [:]
     /// Progress and notes go here (stderr in the tool).
     let log: (String) -> Void
     let progress: ProgressLine
@@ -119,6 +125,97 @@ public final class EvaluationRun {
         } else {
             renderer = nil
         }
+        rendererIdentity = try renderer.map { try Self.identity(of: $0) }
+        provenance = try Self.startProvenance(options, settings: [
+            "weights": checkpointHash, "tokenizer": tokenizerHash ?? "none", "renderer": rendererIdentity ?? "none",
+            "modality": options.modality.rawValue, "pooling": options.pooling.rawValue, "batch-size": "\(options.batchSize)",
+            "limit": options.limit.map { "\($0)" } ?? "none", "head": options.head.rawValue, "split": options.split?.rawValue ?? "reported",
+            "train-limit": "\(options.trainLimit)", "probe-l2": "\(options.probeL2)", "seeds": options.seeds.map { "\($0)" }.joined(separator: ","),
+            "head-options": Self.canonicalJSON(options.headOverrides), "select-on": options.selectOn.rawValue,
+            "xnli-setting": options.xnliSetting.rawValue, "train-layers": "\(options.trainLayers)", "rendered": "\(options.renderedDatasets)",
+            "training-pool": options.trainingPool.map(\.task).joined(separator: ","),
+        ])
+    }
+
+    /// Resuming: the recorded run.json, refused when any setting differs (or when samples files exist with no
+    /// record of what made them). Otherwise a fresh record. Written before any samples file is opened.
+    static func startProvenance(_ options: Options, settings: [String: String]) throws -> RunProvenance {
+        let record: RunProvenance
+        if options.resume, let recorded = try RunProvenance.load(from: options.outputDirectory) {
+            try RunProvenance.requireSame(recorded: recorded.settings, current: settings, scope: "", outputDirectory: options.outputDirectory)
+            record = recorded
+        } else {
+            if options.resume, let stray = options.tasks.map({ samplesPath($0, in: options.outputDirectory) }).first(where: FileManager.default.fileExists) {
+                throw TaskError(task: stray, key: "--resume", reason: "no \(RunProvenance.fileName) records what made it; run without --resume or use another --output-dir")
+            }
+            record = RunProvenance(settings: settings)
+        }
+        try record.write(to: options.outputDirectory)
+        return record
+    }
+
+    static func samplesPath(_ task: TaskDefinition, in outputDirectory: String) -> String {
+        (outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
+    }
+
+    /// Sorted-key JSON of `value`, "none" for nil.
+    static func canonicalJSON<T: Encodable>(_ value: T?) -> String {
+        guard let value else { return "none" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "none"
+    }
+
+    /// What a strip depends on besides its text: library versions, fonts.conf and font files (SHA-256), the
+    /// font description and the renderer's settings, hashed into one value.
+    static func identity(of renderer: TextRenderer) throws -> String {
+        let e = try renderer.environment()
+        let c = renderer.config
+        let parts = [e.pango, e.cairo, e.harfbuzz, e.freetype, e.fontconfig, e.fontsConfSHA256, e.fontDescription]
+            + e.fonts.map { "\($0.family)=\($0.sha256)" }
+            + ["pixels_per_patch \(c.pixelsPerPatch)", "rgb \(c.rgb)", "font_size \(c.fontSize)", "dpi \(c.dpi)"]
+        var hasher = SHA256()
+        hasher.update(Array(parts.joined(separator: "\n").utf8))
+        return SHA256.hex(hasher.finalize())
+    }
+
+    /// "NAME:SHA-256" of a data file, hashed once per run.
+    func dataHash(_ path: String) throws -> String {
+        if let known = dataHashes[path] { return known }
+        try RegularFile.require(path)
+        let value = "\((path as NSString).lastPathComponent):\(try SHA256.hexDigest(ofFile: path))"
+        dataHashes[path] = value
+        return value
+    }
+
+    /// What a task's samples depend on besides the run-wide settings.
+    func taskSettings(_ task: TaskDefinition, evaluated: EvaluatedData) throws -> [String: String] {
+        let format = task.format(for: evaluated.split)
+        var settings = [
+            "version": "\(task.metadata.version)", "sequence-length": "\(task.pixelgpt.sequenceLength[options.modality] ?? 0)",
+            "format": "header \(format.header), text_a \(format.textA), text_b \(format.textB.map { "\($0)" } ?? "none"), label \(format.label.map { "\($0)" } ?? "none")",
+            "labels": task.labelList?.joined(separator: ",") ?? task.outputType.rawValue, "task-head-options": Self.canonicalJSON(task.pixelgpt.head),
+            "split": evaluated.split.rawValue, "data": try dataHash(evaluated.file),
+        ]
+        if options.head != .checkpoint, evaluated.split != .train {
+            settings["train-data"] = try dataFile(task, .train).map { try dataHash($0) } ?? "none"
+        }
+        return settings
+    }
+
+    /// Records `task` in run.json before its samples file is opened; resuming, refuses a task recorded with other
+    /// settings or a samples file that no record covers.
+    func recordTask(_ task: TaskDefinition, evaluated: EvaluatedData, samplesPath: String) throws {
+        let settings = try taskSettings(task, evaluated: evaluated)
+        if options.resume {
+            if let recorded = provenance.tasks[task.task] {
+                try RunProvenance.requireSame(recorded: recorded, current: settings, scope: "\(task.task) ", outputDirectory: options.outputDirectory)
+            } else if FileManager.default.fileExists(atPath: samplesPath) {
+                throw TaskError(task: samplesPath, key: "--resume", reason: "\(RunProvenance.fileName) has no record of this task; run without --resume or use another --output-dir")
+            }
+        }
+        provenance.tasks[task.task] = settings
+        try provenance.write(to: options.outputDirectory)
     }
 
     static func weightHashes(_ location: CheckpointLocation) throws -> [String] {
@@ -155,6 +252,7 @@ public final class EvaluationRun {
     private func runTasks() throws -> EvaluationResults {
         var results: [EvaluationResults.TaskResult] = []
         var skipped: [EvaluationResults.SkippedTask] = []
+        var failures: [NothingEvaluated] = []
         for task in options.tasks {
             guard task.pixelgpt.modalities.contains(options.modality) else {
                 skipped.append(.init(task: task.task, reason: "no \(options.modality.rawValue) modality"))
@@ -165,6 +263,11 @@ public final class EvaluationRun {
             } catch let missing as MissingData {
                 log("skipped \(task.task): \(missing.reason)")
                 skipped.append(.init(task: task.task, reason: missing.reason))
+            } catch let nothing as NothingEvaluated {
+                // The other tasks still run and results.json records this one as skipped; the run then fails.
+                log("warning: \(nothing)")
+                skipped.append(.init(task: task.task, reason: nothing.description))
+                failures.append(nothing)
             }
         }
         let config = loaded.model.config
@@ -179,10 +282,33 @@ public final class EvaluationRun {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(output)) + [0x0A], to: (options.outputDirectory as NSString).appendingPathComponent("results.json"))
+        if let failure = failures.first {
+            throw TaskError(task: failure.file, key: failure.task, reason: TerminalText.escaped("evaluates nothing: \(failure.reason)")
+                            + (failures.count > 1 ? " (and \(failures.count - 1) more tasks, listed in results.json)" : ""))
+        }
         return output
     }
 
     struct MissingData: Error { let reason: String }
+
+    /// A data file that is there but gives no row (empty, a header only, binary, every row malformed): the
+    /// task evaluates nothing, which must not look like a successful run.
+    struct NothingEvaluated: Error, CustomStringConvertible {
+        let file: String
+        let task: String
+        let reason: String
+        var description: String { TerminalText.escaped("\(file): \(task) evaluates nothing: \(reason)") }
+
+        init(_ data: DatasetSplit, task: String, what: String = "data row") {
+            file = data.file
+            self.task = task
+            if let first = data.problems.first {
+                reason = "no readable \(what), \(data.problems.count) unreadable (first, line \(first.line): \(first.reason))"
+            } else {
+                reason = "no \(what) (an empty file, or a header only)"
+            }
+        }
+    }
 
     var readsRenderedDatasets: Bool { options.renderedDatasets && options.modality != .text }
 
@@ -198,7 +324,9 @@ public final class EvaluationRun {
     }
 
     func read(_ file: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
-        readsRenderedDatasets ? try DatasetReader.readRendered(file, task: task) : try DatasetReader.read(file, task: task, split: split)
+        if readsRenderedDatasets { return try DatasetReader.readRendered(file, task: task) }
+        let unlabeled = task.unlabeledFiles?[split].map { (options.dataDirectory as NSString).appendingPathComponent($0) } == file
+        return try DatasetReader.read(file, task: task, split: split, unlabeled: unlabeled)
     }
 
     /// Pixels of `file`'s rows from the pre-rendered file, with the transform of the original's script for
@@ -243,8 +371,16 @@ public final class EvaluationRun {
     }
 
     func makeFeaturizer(_ task: TaskDefinition) throws -> Featurizer {
-        try Featurizer(model: loaded.model, modality: options.modality, sequenceLength: task.pixelgpt.sequenceLength[options.modality]!,
-                       pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
+        let length = task.pixelgpt.sequenceLength[options.modality]!
+        // A length the forward pass would refuse is refused before the task's samples file is opened.
+        do {
+            try ResourceLimits.checkForward(config: loaded.model.config, batch: 1, patches: options.modality == .text ? 0 : length,
+                                            tokens: options.modality == .text ? length : 0, hiddenStates: false, lmHeads: false)
+        } catch {
+            throw TaskError(task: task.task, key: "pixelgpt.sequence_length", reason: "\(error)")
+        }
+        return try Featurizer(model: loaded.model, modality: options.modality, sequenceLength: length,
+                              pooling: options.pooling, tokenizer: tokenizer, renderer: renderer)
     }
 
     /// argmax for classification, the raw scalar for regression (SPEC 4).
@@ -255,12 +391,14 @@ public final class EvaluationRun {
     func evaluate(_ task: TaskDefinition) throws -> EvaluationResults.TaskResult {
         let evaluated = try evaluatedData(task)
         let (split, file, data, note, rows) = (evaluated.split, evaluated.file, evaluated.data, evaluated.note, evaluated.rows)
-        for problem in data.problems.prefix(5) { log("warning: \(problem)") }
+        guard !data.rows.isEmpty else { throw NothingEvaluated(data, task: task.task) }
+        for problem in data.problems.prefix(5) { log("warning: \(TerminalText.escaped(problem.description))") }
         if data.problems.count > 5 { log("warning: \(data.problems.count - 5) more unreadable rows in \(file)") }
         let featurizer = try makeFeaturizer(task)
         // The registry refuses such names already; a task decoded elsewhere must not escape --output-dir either.
         if let problem = TaskDefinition.fileNameProblem(task.task) { throw TaskError(task: task.task, key: "task", reason: problem) }
-        let samplesPath = (options.outputDirectory as NSString).appendingPathComponent("samples_\(task.task).jsonl")
+        let samplesPath = Self.samplesPath(task, in: options.outputDirectory)
+        try recordTask(task, evaluated: evaluated, samplesPath: samplesPath)
         let log = try SampleLog(path: samplesPath, resume: options.resume)
         let images = try renderedImages(file, task: task, featurizer: featurizer)
         var tuned: FinetunedTask?
@@ -360,18 +498,18 @@ public final class EvaluationRun {
     /// Forward batches per chunk of the evaluation loop (and per samples-log append).
     static let batchesPerChunk = 4
 
-    func featureKey(_ task: TaskDefinition, split: TaskDefinition.Split, featurizer: Featurizer, limit: Int?) -> FeatureCache.Key {
+    func featureKey(_ task: TaskDefinition, split: TaskDefinition.Split, featurizer: Featurizer, limit: Int?) throws -> FeatureCache.Key {
         FeatureCache.Key(checkpoint: checkpointHash, task: task.task, taskVersion: task.metadata.version, split: split.rawValue,
                          modality: options.modality.rawValue, sequenceLength: featurizer.sequenceLength,
-                         renderer: readsRenderedDatasets ? "pre-rendered" : try? renderer.map { r in try r.environment().fontsConfSHA256 + "/" + r.fontDescriptionString },
+                         renderer: readsRenderedDatasets ? "pre-rendered" : rendererIdentity,
                          tokenizer: tokenizerHash, pooling: "\(options.pooling.rawValue)/\(featurizer.effectiveBatchSize(options.batchSize))",
-                         limit: limit)
+                         limit: limit, data: try dataFile(task, split).map { try dataHash($0) })
     }
 
     /// Features of `rows` of `split`, from the cache or computed (and cached).
     func cachedFeatures(_ task: TaskDefinition, split: TaskDefinition.Split, rows: [ExampleRow], featurizer: Featurizer, limit: Int?,
                         images: RenderedImages?) throws -> [Float] {
-        let key = featureKey(task, split: split, featurizer: featurizer, limit: limit)
+        let key = try featureKey(task, split: split, featurizer: featurizer, limit: limit)
         if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) { return entry.features }
         let started = Date()
         let features = try featurizer.features(of: rows, batchSize: options.batchSize, rendered: images) { done in
@@ -402,7 +540,7 @@ public final class EvaluationRun {
             if split != .train, let trainFile = dataFile(task, .train) {
                 let train = try read(trainFile, task: task, split: .train)
                 let rows = Array(train.rows.filter { $0.label != nil }.prefix(options.trainLimit))
-                guard !rows.isEmpty else { throw MissingData(reason: "the train split has no labelled rows") }
+                guard !rows.isEmpty else { throw NothingEvaluated(train, task: task.task, what: "labelled train row") }
                 let features = try cachedFeatures(task, split: .train, rows: rows, featurizer: featurizer, limit: options.trainLimit,
                                                   images: try renderedImages(trainFile, task: task, featurizer: featurizer))
                 return Head(info: .init(kind: "probe", trainedOn: "train (\(trainFile))", trainingRows: rows.count, l2: options.probeL2),

@@ -5,7 +5,7 @@ import SafeTensors
 
 /// Pooled features on disk, so that a second run with another head costs no forward passes. One
 /// safetensors file per (checkpoint, task file version, split, modality, renderer, tokenizer, pooling,
-/// sequence length): `features` F32 [N, H] and `row_index` I64 [N]; the key's parts are stored in the
+/// sequence length, data file): `features` F32 [N, H] and `row_index` I64 [N]; the key's parts are stored in the
 /// metadata and checked on load, and the file name is the SHA-256 of the key.
 public struct FeatureCache: Sendable {
     public struct Key: Codable, Sendable, Equatable {
@@ -16,15 +16,18 @@ public struct FeatureCache: Sendable {
         public var split: String
         public var modality: String
         public var sequenceLength: Int
-        /// Renderer settings and font hashes (pixel and pair), tokenizer hash (text and pair).
+        /// The renderer's identity (libraries, fonts, settings; pixel and pair), tokenizer hash (text and pair).
         public var renderer: String?
         public var tokenizer: String?
         /// "upstream" or "last-real-token", with the batch size when upstream pooling depends on it.
         public var pooling: String
         public var limit: Int?
+        /// "NAME:SHA-256" of the data file whose rows were featurized: another file under the same task and
+        /// split (another data directory) is another key.
+        public var data: String?
 
         public init(checkpoint: String, task: String, taskVersion: Int, split: String, modality: String, sequenceLength: Int,
-                    renderer: String?, tokenizer: String?, pooling: String, limit: Int?) {
+                    renderer: String?, tokenizer: String?, pooling: String, limit: Int?, data: String? = nil) {
             self.checkpoint = checkpoint
             self.task = task
             self.taskVersion = taskVersion
@@ -35,6 +38,7 @@ public struct FeatureCache: Sendable {
             self.tokenizer = tokenizer
             self.pooling = pooling
             self.limit = limit
+            self.data = data
         }
 
         /// Canonical JSON (sorted keys), the stored form and the input of the file name.

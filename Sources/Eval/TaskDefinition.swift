@@ -149,6 +149,10 @@ public struct TaskDefinition: Decodable, Sendable, Equatable {
             guard let length = pixelgpt.sequenceLength[modality], length > 0 else {
                 throw fail("pixelgpt.sequence_length", "no length for \(modality.rawValue)")
             }
+            // Refused here, by `pixelgpt tasks`, rather than by the forward pass after eval opened a samples file.
+            guard length <= ResourceLimits.maxSequenceLength else {
+                throw fail("pixelgpt.sequence_length", "\(modality.rawValue) \(length) is over the limit of \(ResourceLimits.maxSequenceLength) positions")
+            }
         }
         if let problem = HeadTrainingSettings().applying(pixelgpt.head).problems.first { throw fail("pixelgpt.head", problem) }
         // "pair" is the pixels-then-tokens input mode (SPEC 3.1), not a sentence pair: single-sentence tasks

@@ -86,7 +86,12 @@ public struct PNGImage: Sendable, Equatable {
             let type = String(decoding: bytes[at + 4 ..< at + 8], as: UTF8.self)
             let data = at + 8 ..< at + 8 + length
             let crc = bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress! + at + 4, uInt(length + 4)) }
-            guard crc == UInt(u32(at + 8 + length)) else { throw Failure(message: "bad CRC in the \(type) chunk") }
+            guard crc == UInt(u32(at + 8 + length)) else {
+                // A damaged type is not text: printed in hex, never as raw bytes.
+                let letters = bytes[at + 4 ..< at + 8].allSatisfy { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+                let name = letters ? type : "0x" + bytes[at + 4 ..< at + 8].map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined()
+                throw Failure(message: "bad CRC in the \(name) chunk")
+            }
             at += 12 + length
             switch type {
             case "IHDR":

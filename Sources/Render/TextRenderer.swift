@@ -90,7 +90,7 @@ public final class TextRenderer {
         let canvas = try Canvas(renderer: self, maxSeqLength: maxSeqLength, mode: mode)
         defer { canvas.finish() }
         let geometry = canvas.geometry
-        let cleaned = Self.clean(text)
+        let cleaned = Self.boundingCombiningRuns(Self.clean(text))
         let drawn = draw(cleaned, at: 2, on: canvas, rightToLeft: false, maxPatches: nil)
         let eos = geometry.nextPatch(2 + drawn.fullWidth + 2)
         return canvas.strip(sepPatches: [eos], numTextPatches: geometry.patchesFloor(eos), unknownGlyphs: drawn.unknownGlyphs, rightToLeft: false)
@@ -104,12 +104,13 @@ public final class TextRenderer {
         defer { canvas.finish() }
         let geometry = canvas.geometry, patch = config.pixelsPerPatch
         let a = Self.clean(textA), b = Self.clean(textB)
+        // The direction vote sees the whole texts, as upstream's; the layouts see them with bounded mark runs.
         let rtl = isRightToLeft(a) && isRightToLeft(b)
-        let drawnA = draw(a, at: 2, on: canvas, rightToLeft: rtl, maxPatches: nil)
+        let drawnA = draw(Self.boundingCombiningRuns(a), at: 2, on: canvas, rightToLeft: rtl, maxPatches: nil)
         let sep = geometry.nextPatch(2 + drawnA.fullWidth + 2)
         let xB = sep + patch + 2
         // Upstream's RTL branch passes max_length = floor((W - 16) / 16) for text_b; the LTR branch none.
-        let drawnB = draw(b, at: xB, on: canvas, rightToLeft: rtl, maxPatches: rtl ? geometry.patchesFloor(geometry.width - patch) : nil)
+        let drawnB = draw(Self.boundingCombiningRuns(b), at: xB, on: canvas, rightToLeft: rtl, maxPatches: rtl ? geometry.patchesFloor(geometry.width - patch) : nil)
         let eos = geometry.nextPatch(xB + drawnB.fullWidth + 2)
         return canvas.strip(
             sepPatches: [sep, eos], numTextPatches: geometry.patchesFloor(eos),
@@ -163,7 +164,7 @@ public final class TextRenderer {
         Self.setText(layout, text)
         var width: Int32 = 0, height: Int32 = 0
         pango_layout_get_pixel_size(layout, &width, &height)
-        let fullWidth = Int(width)
+        let fullWidth = Self.pixelWidth(layout, pangoWidth: width)
         let unknown = Int(pango_layout_get_unknown_glyphs_count(layout))
         var shown = layout
         var truncated: OpaquePointer?
@@ -180,7 +181,7 @@ public final class TextRenderer {
                 prefix.append(contentsOf: scalars[..<mid])
                 Self.setText(cut, String(prefix))
                 pango_layout_get_pixel_size(cut, &width, &height)
-                let patches = geometry.patchesCeil(x0 + Int(width))
+                let patches = geometry.patchesCeil(x0 + Self.pixelWidth(cut, pangoWidth: width))
                 if patches < maxPatches { lo = mid + 1 } else if patches > maxPatches { hi = mid - 1 } else { break }
             }
             shown = cut
@@ -194,6 +195,58 @@ public final class TextRenderer {
         let right = x0 + max(Int(ink.x) + Int(ink.width), Int(logical.x) + Int(logical.width), 0) + Self.dirtyMargin
         canvas.dirtyColumns = max(canvas.dirtyColumns, min(right, geometry.width))
         return Drawn(fullWidth: fullWidth, unknownGlyphs: unknown)
+    }
+
+    /// The layout's width in pixels: Pango's own (`pixelSize`) unless the line is so wide that Pango's int32
+    /// Pango units (1/1024 px) may have overflowed: about 2.1 million pixels, reached by some 64,000 words,
+    /// where a wrapped negative width put the end patch at patch 1 of a fully inked strip. Then the glyph
+    /// advances are summed in 64 bits per line. Every strip is far narrower, so it only tells that the text runs
+    /// past the end; normal texts keep Pango's value bit for bit.
+    static func pixelWidth(_ layout: OpaquePointer, pangoWidth: Int32) -> Int {
+        var widest: Int64 = 0
+        for index in 0..<pango_layout_get_line_count(layout) {
+            guard let line = pango_layout_get_line_readonly(layout, index) else { continue }
+            var units: Int64 = 0
+            var node = line.pointee.runs
+            while let run = node {
+                if let item = run.pointee.data?.assumingMemoryBound(to: PangoGlyphItem.self), let glyphs = item.pointee.glyphs {
+                    for g in 0..<Int(glyphs.pointee.num_glyphs) { units += Int64(glyphs.pointee.glyphs[g].geometry.width) }
+                }
+                node = run.pointee.next
+            }
+            widest = max(widest, units)
+        }
+        // Below 2^30 units Pango's sums cannot have wrapped.
+        return widest < 1 << 30 ? Int(pangoWidth) : Int((widest + 1023) / 1024)
+    }
+
+    /// At most this many combining marks (Mn, Mc, Me) in a row are laid out; the rest of the run is dropped.
+    /// Pango's work on one cluster grows with the square of its length (100,000 marks on one base took 48 s),
+    /// and marks past the first few stack outside the 16-pixel strip. No natural text comes near it.
+    static let maxCombiningRun = 128
+
+    /// `text` with every run of combining marks cut to `maxCombiningRun`; the same string when none is longer.
+    static func boundingCombiningRuns(_ text: String) -> String {
+        var run = 0, longest = 0
+        for scalar in text.unicodeScalars {
+            run = isCombiningMark(scalar) ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        guard longest > maxCombiningRun else { return text }
+        var kept = String.UnicodeScalarView()
+        run = 0
+        for scalar in text.unicodeScalars {
+            run = isCombiningMark(scalar) ? run + 1 : 0
+            if run <= maxCombiningRun { kept.append(scalar) }
+        }
+        return String(kept)
+    }
+
+    private static func isCombiningMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
     }
 
     /// `layout.set_text(text, -1)`: Pango reads a C string, so the text ends at a NUL character, as upstream's does.

@@ -12,7 +12,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
         case cannotOpen(String)
         case notARegularFile
         case tooSmall(fileSize: Int)
-        case headerTooLarge(Int)
+        case headerTooLarge(UInt64)
         case headerPastEnd(headerSize: UInt64, fileSize: Int)
         case headerNotUTF8
         case headerSyntax(message: String, offset: Int)

@@ -51,7 +51,7 @@ public struct SafeTensorsHeader: Sendable {
 
         guard file.count >= 8 else { throw fail(.tooSmall(fileSize: file.count)) }
         let n = file.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
-        guard n <= UInt64(maxHeaderSize) else { throw fail(.headerTooLarge(Int(clamping: n))) }
+        guard n <= UInt64(maxHeaderSize) else { throw fail(.headerTooLarge(n)) }
         let headerLength = Int(n)
         guard 8 + headerLength <= file.count else { throw fail(.headerPastEnd(headerSize: n, fileSize: file.count)) }
         let headerBytes = UnsafeRawBufferPointer(rebasing: file[8..<(8 + headerLength)])

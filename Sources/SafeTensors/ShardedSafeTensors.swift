@@ -42,6 +42,10 @@ public struct ShardIndex: Sendable, Equatable {
         for (name, value) in entries.map({ ($0.key, $0.value) }) {
             guard case .string(let file) = value, !file.isEmpty else { throw invalid("weight_map[\"\(name)\"] must be a file name") }
             guard !file.contains("/"), file != ".", file != ".." else { throw invalid("weight_map[\"\(name)\"] = \"\(file)\" leaves the directory") }
+            // open(2) would stop at an embedded NUL and read the prefix's file instead.
+            guard !TerminalText.hasControlCharacters(file) else {
+                throw invalid("weight_map[\"\(TerminalText.escaped(name))\"] = \"\(TerminalText.escaped(file))\" holds a control character")
+            }
             weightMap[name] = file
         }
         var totalSize: Int?
@@ -60,6 +64,40 @@ public struct ShardIndex: Sendable, Equatable {
             }
         }
         return ShardIndex(weightMap: weightMap, totalSize: totalSize, otherMetadata: other)
+    }
+
+    /// Checks the shards' own tensor lists (`contents`: shard file to tensor names) against `weight_map`, and
+    /// returns what is worth a warning. Every mapped tensor must be in its shard. A tensor that a shard holds
+    /// but the map does not list, or lists under another shard, is not read from that shard; that is said, not
+    /// silent. transformers loads whole shard files in sorted order, so the last shard holding a name wins
+    /// there: when that is not the shard the map names, the two tools would load different values, which is
+    /// refused naming both shards. (This project's saved heads link the source checkpoint's file as a shard
+    /// whose LM heads, and a classifier's old score, are deliberately left out of the map.)
+    public func check(contents: [String: [String]], indexPath: String) throws(SafeTensorsError) -> [String] {
+        let held = contents.mapValues(Set.init)
+        var warnings: [String] = []
+        for file in contents.keys.sorted() {
+            var unlisted: [String] = []
+            for name in contents[file]! where weightMap[name] != file {
+                guard let mapped = weightMap[name] else {
+                    unlisted.append(name)
+                    continue
+                }
+                let lastHolder = contents.keys.sorted().last { held[$0]?.contains(name) == true }!
+                if lastHolder != mapped {
+                    throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: lastHolder, reason:
+                        "holds \"\(TerminalText.escaped(name))\" too, after the index's shard \"\(mapped)\": transformers would load this copy, this tool the index's (a tensor in two shards)"))
+                }
+                warnings.append("shard \"\(file)\" also holds \"\(TerminalText.escaped(name))\", which the index maps to \"\(mapped)\"; that copy is read")
+            }
+            if !unlisted.isEmpty {
+                warnings.append("shard \"\(file)\" holds \(unlisted.count) tensors the index's weight_map does not list (\(unlisted.prefix(3).map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: ", "))\(unlisted.count > 3 ? ", ..." : "")); they are not read")
+            }
+        }
+        for (name, file) in weightMap.sorted(by: { $0.key < $1.key }) where held[file]?.contains(name) != true {
+            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(TerminalText.escaped(name))\" but the shard has no such tensor"))
+        }
+        return warnings
     }
 
     /// The index as JSON, keys sorted and indented by two spaces as `json.dumps(..., indent=2,
@@ -118,23 +156,17 @@ public final class ShardedSafeTensors: TensorSource, Sendable {
             }
             shards[file] = try SafeTensorsFile(path: shardPath)
         }
-        var infos: [TensorInfo] = []
-        for (file, shard) in shards.sorted(by: { $0.key < $1.key }) {
-            for info in shard.tensorInfos where index.weightMap[info.name] == file {
-                infos.append(info)
-            }
-        }
-        for (name, file) in index.weightMap where shards[file]!.header.info(named: name) == nil {
-            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(name)\" but the shard has no such tensor"))
-        }
+        let shardWarnings = try index.check(contents: shards.mapValues { $0.tensorInfos.map(\.name) }, indexPath: indexPath)
+        let weightMap = index.weightMap
+        let infos = shards.sorted(by: { $0.key < $1.key }).flatMap { file, shard in shard.tensorInfos.filter { weightMap[$0.name] == file } }
         tensorInfos = infos
         self.shards = shards
         let bytes = infos.reduce(0) { $0 + $1.byteCount }
+        var warnings = shardWarnings
         if let declared = index.totalSize, declared != bytes {
-            warnings = ["metadata.total_size is \(declared) but the indexed tensors hold \(bytes) bytes"]
-        } else {
-            warnings = []
+            warnings.append("metadata.total_size is \(declared) but the indexed tensors hold \(bytes) bytes")
         }
+        self.warnings = warnings
     }
 
     /// The first shard's `__metadata__` (the shards of one checkpoint carry the same).

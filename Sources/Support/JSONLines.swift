@@ -10,29 +10,32 @@ public struct TextLine: Sendable {
         self.bytes = bytes
     }
 
-    /// Only spaces, tabs (and a stray CR): skipped by JSON-lines readers.
-    public var isBlank: Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
+    /// Only spaces and tabs: skipped by JSON-lines readers.
+    public var isBlank: Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
 }
 
 /// The one rule for cutting a text file into lines, shared by every reader of TSV and JSON-lines input
-/// (`tokenize --input`, `render --input`, evaluation data): a UTF-8 byte-order mark at the start of the file
-/// is dropped (Python's "utf-8-sig"; MRPC's TSVs have one), lines end at LF, a CR before the LF is part of
-/// the terminator, and the empty piece after a final LF is not a line.
+/// (`tokenize --input`, `render --input`, evaluation data): Python's text mode (universal newlines, as the
+/// original's csv.reader over open(path) sees the GLUE and XNLI files): "\n", "\r\n" and a lone "\r" each
+/// end a line; a UTF-8 byte-order mark at the start of the file is dropped ("utf-8-sig"; MRPC's TSVs have
+/// one); the empty piece after a final terminator is not a line.
 public enum TextLines {
     public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     public static func split(_ bytes: [UInt8]) -> [TextLine] {
-        let start = bytes.starts(with: byteOrderMark) ? 3 : 0
         var lines: [TextLine] = []
-        var lineStart = start, number = 0
-        while lineStart < bytes.count {
-            number += 1
-            var end = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
-            let next = end + 1
-            if end > lineStart && bytes[end - 1] == 0x0D { end -= 1 }
-            lines.append(TextLine(number: number, bytes: bytes[lineStart..<end]))
-            lineStart = next
+        var start = bytes.starts(with: byteOrderMark) ? 3 : 0
+        var i = start
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == 0x0A || byte == 0x0D {
+                lines.append(TextLine(number: lines.count + 1, bytes: bytes[start..<i]))
+                if byte == 0x0D, i + 1 < bytes.count, bytes[i + 1] == 0x0A { i += 1 }
+                start = i + 1
+            }
+            i += 1
         }
+        if start < bytes.count { lines.append(TextLine(number: lines.count + 1, bytes: bytes[start...])) }
         return lines
     }
 

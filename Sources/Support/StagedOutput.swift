@@ -60,10 +60,31 @@ public enum StagedOutput {
         try requireFreeSpace(bytes, at: path, failure: { $0 })
     }
 
-    static func isEmptyDirectory(_ path: String) -> Bool {
+    /// An existing directory with nothing in it (rename(2) replaces only such a directory).
+    public static func isEmptyDirectory(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
         return (try? FileManager.default.contentsOfDirectory(atPath: path).isEmpty) ?? false
+    }
+
+    /// Removes what interrupted writes of `path` left behind: `.NAME.tmp-PID-N` files (`temporaryPath`) and directories beside it
+    /// whose process no longer exists (a kill -9, SIGINT or SIGTERM runs no cleanup). A live process's
+    /// temporaries, and names of any other shape, are left alone. Returns the paths removed.
+    @discardableResult
+    public static func removeStaleTemporaries(for path: String) -> [String] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let prefix = ".\(name).tmp-"
+        guard !name.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return [] }
+        var removed: [String] = []
+        for entry in entries where entry.hasPrefix(prefix) {
+            let parts = entry.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil,
+                  pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            if (try? FileManager.default.removeItem(atPath: directory + entry)) != nil { removed.append(directory + entry) }
+        }
+        return removed
     }
 
     static func removeTree(_ path: String) {

@@ -11,10 +11,7 @@ import Foundation
 /// Parsed with json-c because the file is 1.8 MB and Foundation's parser is slow on it.
 extension SentencePieceModel {
     public init(huggingFaceJSONFile path: String) throws(TokenizerError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError(path: path, .cannotOpen(Self.openFailure(path)))
-        }
-        try self.init(huggingFaceJSON: [UInt8](data), path: path)
+        try self.init(huggingFaceJSON: try Self.contents(ofRegularFile: path), path: path)
     }
 
     public init(huggingFaceJSON bytes: [UInt8], path: String) throws(TokenizerError) {

@@ -89,10 +89,20 @@ public struct SentencePieceModel: Sendable, Equatable {
 
     /// Reads a tokenizer.model file.
     public init(contentsOfFile path: String) throws(TokenizerError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError(path: path, .cannotOpen(Self.openFailure(path)))
+        try self.init(protobuf: try Self.contents(ofRegularFile: path), path: path)
+    }
+
+    /// The bytes of `path`, refused unless it is a regular file: reading a FIFO would block forever and a
+    /// device would never end (stat(2) before reading, as the weights readers do).
+    static func contents(ofRegularFile path: String) throws(TokenizerError) -> [UInt8] {
+        var status = stat()
+        if stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+            throw TokenizerError(path: path, .cannotOpen((status.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file (a FIFO or device?)"))
         }
-        try self.init(protobuf: [UInt8](data), path: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizerError(path: path, .cannotOpen(openFailure(path)))
+        }
+        return [UInt8](data)
     }
 
     static func openFailure(_ path: String) -> String {

@@ -19,10 +19,7 @@ extension SentencePieceTokenizer {
             try self.init(contentsOf: file)
             return
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError(path: path, .cannotOpen("not readable"))
-        }
-        let bytes = [UInt8](data)
+        let bytes = try SentencePieceModel.contents(ofRegularFile: path)
         // A JSON file starts with "{" (after optional whitespace); a ModelProto starts with field 1's tag.
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         if path.hasSuffix(".json") || first == UInt8(ascii: "{") {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeTensors
 
 /// Prints to stderr (logs and progress never go to stdout, which carries data).
 func log(_ message: String) {
@@ -13,7 +14,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as ExitCode {
         throw error
     } catch {
-        log("error: \(error)")
+        // One line, whatever names from a file the message quotes: control characters (a newline, an escape
+        // sequence) are written as \u{XX}.
+        log("error: \(TerminalText.escaped("\(error)"))")
         throw ExitCode.failure
     }
 }

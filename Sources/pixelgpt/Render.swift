@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeTensors
 import Support
 import Render
 
@@ -253,13 +254,13 @@ struct Render: ParsableCommand {
             let row: RenderedDatasetRow
             switch entry {
             case .malformed(let error):
-                log("error: \(error)")
+                log("error: \(TerminalText.escaped("\(error)"))")
                 continue
             case .row(let r): row = r
             }
             let input: PatchModelInput
             do { input = try row.modelInput(transform, maxSeqLength: length, pixelsPerPatch: patch) } catch {
-                log("error: \(error)")
+                log("error: \(TerminalText.escaped("\(error)"))")
                 failed += 1
                 continue
             }

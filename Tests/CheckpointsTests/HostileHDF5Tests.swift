@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SafeTensors
 @testable import Checkpoints
 
 /// HDF5 files crafted to make a reader leave the file, loop, allocate without bound or invent data
@@ -125,5 +126,39 @@ import Testing
         let scalar = try HDF5Weights(path: try Self.make("scalar", in: dir, "f['s'] = np.float32(1.5)"))
         #expect(scalar.weights.map(\.shape) == [[]])
         #expect(HDF5Tests.bytes(try scalar.load("s")) == [0, 0, 0xC0, 0x3F])
+    }
+
+    /// Item 11 for HDF5 shards: a dataset a shard holds but the index does not list is named in a warning (it
+    /// was dropped without a word); one in two shards whose last copy is not the index's is refused naming both.
+    @Test func shardContentsMustMatchTheIndex() throws {
+        let dir = try TemporaryDirectory()
+        func shard(_ file: String, _ names: [String]) throws {
+            try? FileManager.default.removeItem(atPath: dir.file(file))
+            try HDF5WeightWriter.write(names.map { TensorRecord(name: $0, dtype: .f32, shape: [1], payload: .float32([1])) },
+                                       metadata: nil, configJSON: nil, to: dir.file(file))
+        }
+        let index = dir.file(ShardedHDF5Weights.defaultIndexName)
+        try Data(#"{"weight_map": {"a": "s1.h5", "b": "s2.h5"}}"#.utf8).write(to: URL(fileURLWithPath: index))
+        try shard("s1.h5", ["a", "extra"])
+        try shard("s2.h5", ["b"])
+        let unlisted = try ShardedHDF5Weights(indexPath: index)
+        #expect(unlisted.weights.map(\.name) == ["a", "b"])
+        #expect(unlisted.warnings == [#"shard "s1.h5" holds 1 tensors the index's weight_map does not list ("extra"); they are not read"#])
+        try shard("s1.h5", ["a"])
+        try shard("s2.h5", ["a", "b"])
+        #expect { try ShardedHDF5Weights(indexPath: index) } throws: {
+            "\($0)".contains(#"shard "s2.h5": holds "a" too, after the index's shard "s1.h5""#)
+        }
+    }
+
+    /// Minor item: a tensor named "" was refused as "contains '/'"; a NUL would have been cut by libhdf5.
+    @Test(arguments: [("", "it is empty"), (".", "it is \".\""), ("a/b", "it contains '/'"), ("a\u{0}b", "it holds a control character")])
+    func unwritableDatasetNamesAreRefusedWithTheirReason(_ name: String, _ reason: String) throws {
+        let dir = try TemporaryDirectory()
+        #expect {
+            try HDF5WeightWriter.write([TensorRecord(name: name, dtype: .f32, shape: [1], payload: .float32([1]))],
+                                       metadata: nil, configJSON: nil, to: dir.file("w.h5"))
+        } throws: { "\($0)".contains("(\(reason))") && !"\($0)".contains("\u{0}") }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("w.h5")))
     }
 }

@@ -33,7 +33,7 @@ import Testing
             // 830 per class (PROVENANCE.md).
             let counts = Dictionary(grouping: dev.rows.compactMap { $0.label?.value }, by: { $0 }).mapValues(\.count)
             #expect(counts == [0: 830, 1: 830, 2: 830], "\(language)")
-            let test = try DatasetReader.read(data + "/" + task.unlabeledFiles![.test]!, task: task, split: .test)
+            let test = try DatasetReader.read(data + "/" + task.unlabeledFiles![.test]!, task: task, split: .test, unlabeled: true)
             #expect(test.problems.isEmpty && test.rows.count == 5010 && !test.isLabeled, "\(language)")
         }
         // The other splits read without problems too; CoLA's test set has its own layout.
@@ -65,5 +65,43 @@ import Testing
         let jsonl = try DatasetReader.read(dir.file("rows.jsonl"), task: rte, split: .validation)
         #expect(jsonl.rows.count == 1 && jsonl.rows[0].label == .classIndex(1))
         #expect(jsonl.problems.map(\.line) == [2, 3])
+    }
+
+    /// Hostile inputs, item 13: a dev.tsv with CR-only line endings gave 0 rows. Lines end as Python's text
+    /// mode ends them (HF datasets reads GLUE and XNLI with csv.reader over open(path), QUOTE_NONE): the
+    /// rows are those Python reads, with any mix of "\n", "\r\n" and "\r".
+    @Test(.enabled(if: PythonReference.isAvailable("csv"))) func lineEndingsAreUniversalNewlinesAsInPython() throws {
+        let rte = try #require(try Self.registry().tasks.first { $0.task == "rte" })
+        let dir = try TemporaryDirectory()
+        let body = ["index\tsentence1\tsentence2\tlabel", "0\tA \"quoted.\tB.\tentailment", "1\tC.\tD.\tnot_entailment", "2\tE.\tF.\tentailment"]
+        for (name, separators) in [("cr", ["\r", "\r", "\r", "\r"]), ("mixed", ["\r\n", "\r", "\n", ""]), ("crlf", ["\r\n", "\r\n", "\r\n", "\r\n"])] {
+            let path = dir.file("\(name).tsv")
+            try Data(zip(body, separators).map { $0 + $1 }.joined().utf8).write(to: URL(fileURLWithPath: path))
+            let read = try DatasetReader.read(path, task: rte, split: .validation)
+            let script = """
+            import csv, json, sys
+            with open(sys.argv[1], encoding='utf-8') as f:
+                rows = list(csv.DictReader(f, delimiter='\\t', quoting=csv.QUOTE_NONE))
+            print(json.dumps([[r['sentence1'], r['sentence2'], r['label']] for r in rows]))
+            """
+            let python = try #require(try JSONSerialization.jsonObject(with: try PythonReference.run(["-c", script, path])) as? [[String]])
+            #expect(read.problems.isEmpty, "\(name): \(read.problems)")
+            #expect(read.rows.map { [$0.textA, $0.textB ?? "", rte.labelList![Int($0.label!.value)]] } == python, "\(name)")
+            #expect(read.rows.map(\.line) == [2, 3, 4], "\(name)")
+        }
+    }
+
+    /// Item 13: one short first row of a headerless XNLI file made the whole file "unlabeled" and the task
+    /// was skipped. The file's role (data_files or unlabeled_files) decides; the short row is reported.
+    @Test func theFilesRoleDecidesWhetherRowsAreLabelled() throws {
+        let xnli = try #require(try Self.registry().tasks.first { $0.task == "xnli_en" })
+        let dir = try TemporaryDirectory()
+        let path = dir.file("dev-en.tsv")
+        try Data("A.\tB.\nC.\tD.\tneutral\nE.\tF.\tcontradiction\n".utf8).write(to: URL(fileURLWithPath: path))
+        let labelled = try DatasetReader.read(path, task: xnli, split: .validation)
+        #expect(labelled.isLabeled && labelled.rows.map(\.label) == [.classIndex(1), .classIndex(2)])
+        #expect(labelled.problems.map(\.description) == ["\(path):1: 2 fields, expected at least 3"])
+        let unlabelled = try DatasetReader.read(path, task: xnli, split: .test, unlabeled: true)
+        #expect(unlabelled.problems.isEmpty && unlabelled.rows.count == 3 && !unlabelled.isLabeled)
     }
 }

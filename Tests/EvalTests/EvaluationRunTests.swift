@@ -78,6 +78,90 @@ import Testing
         #expect(try String(contentsOfFile: samples, encoding: .utf8).split(separator: "\n") == lines)
     }
 
+    /// Hostile inputs, item 10: `--resume` with another checkpoint continued the first model's samples file.
+    /// Every setting that changes an output is recorded in run.json and a resume that differs is refused
+    /// naming it; the same settings resume byte-identically.
+    @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)")) func resumeRefusesAnotherCheckpointDataOrOptions() throws {
+        let dir = try TemporaryDirectory()
+        let model = try Self.checkpoint(in: dir)
+        var otherConfig = PixelGPTConfig.preset(.tiny)
+        (otherConfig.hiddenSize, otherConfig.intermediateSize, otherConfig.numHiddenLayers) = (32, 64, 1)
+        try RandomCheckpoint.write(config: otherConfig, seed: 4, to: dir.file("other"))
+        let output = dir.file("out")
+        var options = try Self.options(model, tasks: "rte", modality: .text, output: output)
+        options.limit = 8
+        options.trainLimit = 16
+        let first = try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run()
+        let samples = try Data(contentsOf: URL(fileURLWithPath: output + "/samples_rte.jsonl"))
+        let record = try Data(contentsOf: URL(fileURLWithPath: output + "/run.json"))
+
+        var resumed = options
+        resumed.resume = true
+        func refusal(_ edit: (inout EvaluationRun.Options) throws -> Void) throws -> String {
+            var changed = resumed
+            try edit(&changed)
+            var message = ""
+            #expect(throws: TaskError.self) {
+                do { _ = try EvaluationRun(options: changed, log: { _ in }, progressOutput: { _ in }).run() } catch { message = "\(error)"; throw error }
+            }
+            // Refused before anything was written.
+            #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/samples_rte.jsonl")) == samples)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/run.json")) == record)
+            #expect(!message.contains("\n"))
+            return message
+        }
+        let weights = try refusal { $0.modelPath = dir.file("other") }
+        #expect(weights.contains("--resume") && weights.contains("weights differs") && weights.contains("model.safetensors:"), "\(weights)")
+        #expect(try refusal { $0.limit = 9 }.contains("limit differs"))
+        #expect(try refusal { $0.modality = .pair }.contains("modality differs"))
+        #expect(try refusal { $0.headOverrides = .init(); $0.headOverrides!.learningRate = 0.5 }.contains("head-options differs"))
+        // Another data file under the same task: the first two dev rows swapped.
+        let data = dir.file("data")
+        try FileManager.default.createDirectory(atPath: data + "/glue", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.samples + "/glue/RTE", toPath: data + "/glue/RTE")
+        var lines = try String(contentsOfFile: data + "/glue/RTE/dev.tsv", encoding: .utf8).components(separatedBy: "\n")
+        lines.swapAt(1, 2)
+        try lines.joined(separator: "\n").write(toFile: data + "/glue/RTE/dev.tsv", atomically: true, encoding: .utf8)
+        let dataChange = try refusal { $0.dataDirectory = data }
+        #expect(dataChange.contains("rte data differs") && dataChange.contains("dev.tsv"), "\(dataChange)")
+
+        // The same settings resume: nothing recomputed, the same bytes.
+        let again = try EvaluationRun(options: resumed, log: { _ in }, progressOutput: { _ in }).run()
+        #expect(again.tasks.map(\.metrics) == first.tasks.map(\.metrics))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/samples_rte.jsonl")) == samples)
+
+        // Samples with no record of what made them (an older run directory) are not resumed either.
+        try FileManager.default.removeItem(atPath: output + "/run.json")
+        #expect { try EvaluationRun(options: resumed, log: { _ in }, progressOutput: { _ in }).run() } throws: {
+            "\($0)".contains("samples_rte.jsonl") && "\($0)".contains("no run.json")
+        }
+    }
+
+    /// A shared --cache-dir is keyed by everything the features depend on: another checkpoint or another data
+    /// file under the same task and split gets features of its own, never the first run's.
+    @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)")) func sharedFeatureCacheNeverServesAnotherCheckpointOrDataFile() throws {
+        let dir = try TemporaryDirectory()
+        let model = try Self.checkpoint(in: dir)
+        // The train rows in reverse order: the same row indices, other texts.
+        let data = dir.file("data")
+        try FileManager.default.createDirectory(atPath: data + "/glue", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.samples + "/glue/RTE", toPath: data + "/glue/RTE")
+        let train = try String(contentsOfFile: data + "/glue/RTE/train.tsv", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let body = train.dropFirst().filter { !$0.isEmpty }
+        try ([String(train[0])] + body.reversed().map(String.init)).joined(separator: "\n").appending("\n")
+            .write(toFile: data + "/glue/RTE/train.tsv", atomically: true, encoding: .utf8)
+        func run(_ dataDirectory: String, output: String, cache: String?) throws -> [String: Double] {
+            var options = try Self.options(model, tasks: "rte", modality: .text, output: dir.file(output))
+            (options.limit, options.trainLimit, options.dataDirectory, options.cacheDirectory) = (8, 16, dataDirectory, cache)
+            return try #require(try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run().tasks.first).metrics
+        }
+        let shared = dir.file("cache")
+        _ = try run(Self.samples, output: "a", cache: shared)
+        let reversed = try run(data, output: "b", cache: shared)
+        #expect(reversed == (try run(data, output: "c", cache: nil)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: shared).count == 2)
+    }
+
     @Test(arguments: EvaluationRunTests.modalities([.pixel, .pair]))
     func pixelAndPairRunsEndToEnd(_ modality: TaskDefinition.Modality) throws {
         let dir = try TemporaryDirectory()

@@ -36,6 +36,31 @@ import Testing
         #expect(pair.sepPatches.last == 15 * 16 && pair.numTextPatches == 15)
     }
 
+    /// Hostile inputs, item 14: past about 2.1 million pixels Pango's int32 width wrapped, and 64,000 words put
+    /// the end patch at patch 1 (num_text_patches 1) of a fully inked strip. Sizes on both sides of the wrap.
+    @Test(arguments: [62_000, 64_000, 100_000, 150_000])
+    func textsPastPangosIntRangeStillRunPastTheEnd(_ words: Int) throws {
+        let text = Array(repeating: "hello", count: words).joined(separator: " ")
+        let s = try renderer.render(text, maxSeqLength: 16, mode: .gray)
+        #expect(s.sepPatches == [15 * 16] && s.numTextPatches == 15)
+        let pair = try renderer.render(text, pair: "short", maxSeqLength: 16, mode: .gray)
+        #expect(pair.sepPatches == [15 * 16, 15 * 16] && pair.numTextPatches == 15)
+    }
+
+    /// Minor item: a line of 100,000 combining marks took 48 s (Pango's work on one cluster is quadratic).
+    /// Runs longer than `maxCombiningRun` are cut before layout; shorter runs and natural text are untouched.
+    @Test func longRunsOfCombiningMarksAreCutBeforeLayout() throws {
+        let bound = TextRenderer.maxCombiningRun
+        let marks = String(repeating: "\u{301}", count: 100_000)
+        let cut = "a" + String(repeating: "\u{301}", count: bound)
+        #expect(TextRenderer.boundingCombiningRuns("a" + marks + "b") == cut + "b")
+        let zalgo = "Z" + String(repeating: "\u{334}\u{35C}", count: bound / 2) + "algo, Tiếng Việt, क्षत्रिय"
+        #expect(TextRenderer.boundingCombiningRuns(zalgo) == zalgo)
+        let long = try renderer.render("a" + marks, maxSeqLength: 16, mode: .gray)
+        let bounded = try renderer.render(cut, maxSeqLength: 16, mode: .gray)
+        #expect(long.pixels == bounded.pixels && long.sepPatches == bounded.sepPatches && long.numTextPatches == bounded.numTextPatches)
+    }
+
     @Test func pairLayoutFollowsThePatchArithmetic() throws {
         let a = try renderer.render("Hello there.", maxSeqLength: 64, mode: .gray)
         let b = try renderer.render("General Kenobi!", maxSeqLength: 64, mode: .gray)

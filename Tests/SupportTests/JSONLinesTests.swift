@@ -5,11 +5,11 @@ import TestSupport
 
 @Suite struct JSONLinesTests {
     @Test func linesFollowOneRule() {
-        let bytes = TextLines.byteOrderMark + Array("a\r\nb\n\n \t\nc".utf8)
+        let bytes = TextLines.byteOrderMark + Array("a\r\nb\n\n \t\rc\r\rd".utf8)
         let lines = TextLines.split(bytes)
-        #expect(lines.map(\.number) == [1, 2, 3, 4, 5])
-        #expect(lines.map { String(decoding: $0.bytes, as: UTF8.self) } == ["a", "b", "", " \t", "c"])
-        #expect(lines.map(\.isBlank) == [false, false, true, true, false])
+        #expect(lines.map(\.number) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(lines.map { String(decoding: $0.bytes, as: UTF8.self) } == ["a", "b", "", " \t", "c", "", "d"])
+        #expect(lines.map(\.isBlank) == [false, false, true, true, false, true, false])
         #expect(TextLines.split(Array("x\n".utf8)).count == 1, "the piece after a final LF is not a line")
         #expect(TextLines.split([]).isEmpty && TextLines.split(TextLines.byteOrderMark).isEmpty)
     }

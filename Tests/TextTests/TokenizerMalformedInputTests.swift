@@ -96,4 +96,16 @@ import Testing
         let requests = try TokenizationRequest.parseJSONLines(Array(text.utf8), path: "in.jsonl")
         #expect(requests == [TokenizationRequest(text: "a"), TokenizationRequest(text: "b\u{e9}", textPair: "c"), TokenizationRequest(text: "")])
     }
+
+    /// Hostile inputs, minor item: json-c turned a lone surrogate escape into U+FFFD where render --input
+    /// refuses the line; both refuse it now. Pairs and an escaped backslash before "u" are not escapes of one.
+    @Test func unpairedSurrogateEscapesAreRefusedLikeRenderInput() throws {
+        for line in [#"{"text": "a\ud800b"}"#, #"{"text": "\udc00"}"#, #"{"text": "ok", "text_pair": "\ud83d\u0041"}"#, #"{"text": "\\\ud800"}"#] {
+            let failure = error { try TokenizationRequest.parseJSONLines(Array((#"{"text": "fine"}"# + "\n" + line + "\n").utf8), path: "in.jsonl") }
+            #expect(failure?.description.hasPrefix("in.jsonl:2: ") == true && failure?.description.contains("unpaired \\uD800-\\uDFFF surrogate escape") == true,
+                    "\(line): \(String(describing: failure))")
+        }
+        let fine = try TokenizationRequest.parseJSONLines(Array(#"{"text": "\ud83d\ude00 \\ud800 \u00e9"}"#.utf8), path: "in.jsonl")
+        #expect(fine == [TokenizationRequest(text: "😀 \\ud800 é")])
+    }
 }

@@ -150,4 +150,102 @@ import Testing
         let result = try Self.run(["tasks", "--tasks-dir", dir.path])
         Self.expectOneLineError(result, containing: [path, "task:", "plain name"])
     }
+
+    /// Item 13: an empty, header-only, binary or all-bad-label dev.tsv warned and exited 0 with `metrics {}`.
+    /// A requested task that evaluates nothing fails the run with one line naming the file.
+    @Test func evalOfADataFileWithNoReadableRowFails() throws {
+        let dir = try TemporaryDirectory()
+        let model = try Self.tinyCheckpoint(dir)
+        let header = "index\tsentence1\tsentence2\tlabel\n"
+        let cases: [(String, [UInt8], String)] = [
+            ("empty", [], "no data row"),
+            ("header", Array(header.utf8), "no data row"),
+            ("binary", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF, 0x1B, 0x5B], "unreadable"),
+            ("labels", Array((header + "0\tA.\tB.\tmaybe\n1\tC.\tD.\tperhaps\n").utf8), "label \"maybe\" is not one of"),
+        ]
+        for (name, bytes, needle) in cases {
+            let data = dir.file("data-\(name)")
+            try FileManager.default.createDirectory(atPath: data + "/glue/RTE", withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: data + "/glue/RTE/dev.tsv"))
+            let output = dir.file("out-\(name)")
+            let result = try Self.run(["eval", "--model", model, "--tasks", "rte", "--modality", "pixel", "--data-dir", data,
+                                       "--output-dir", output, "--limit", "4"])
+            Self.expectOneLineError(result, containing: [data + "/glue/RTE/dev.tsv", "rte", "evaluates nothing", needle])
+            #expect(!result.stderr.contains("\u{1B}"), "\(name): raw escape on stderr")
+            // results.json still says what happened.
+            let results = try String(contentsOfFile: output + "/results.json", encoding: .utf8)
+            #expect(results.contains("evaluates nothing"), "\(name)")
+        }
+    }
+
+    /// Minor item: `.NAME.tmp-PID-N` leftovers of a convert stopped by SIGINT were never cleaned. The next
+    /// conversion to the same destination removes those of dead processes (and leaves a live one's alone).
+    @Test func convertRemovesWhatAnInterruptedConvertLeft() throws {
+        let dir = try TemporaryDirectory()
+        let model = try Self.tinyCheckpoint(dir)
+        let destination = dir.file("out")
+        let process = Process()
+        // The test runner may ignore or block SIGINT, which stays so through exec: the child gets
+        // the default disposition and an unblocked SIGINT before it becomes the tool (same PID).
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT]); os.execv(sys.argv[1], sys.argv[1:])",
+                             CommandLineTests.executable.path, "convert", model, destination, "--format", "hdf5", "--gzip", "9"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".out.tmp-") }.sorted() }
+        var interrupted = false
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline {
+            if try !leftovers().isEmpty {
+                interrupted = kill(process.processIdentifier, SIGINT) == 0
+                break
+            }
+            usleep(1000)
+        }
+        process.waitUntilExit()
+        try #require(interrupted && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT,
+                     "convert ended before it could be interrupted (status \(process.terminationStatus))")
+        let stale = try leftovers()
+        #expect(stale.count == 1)  // the symptom: the staging directory stays
+        // A temporary of a process that is alive (this one) is not touched.
+        let live = dir.file(".out.tmp-\(getpid())-7")
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: false)
+        let again = try Self.run(["convert", model, destination])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try leftovers() == [".out.tmp-\(getpid())-7"])
+    }
+
+    /// Minor items: inspect printed raw escape sequences from names and metadata; a tokenizer FIFO blocked;
+    /// both model.safetensors and model.h5 in one directory silently used the first; an out-of-range
+    /// sequence_length passed `pixelgpt tasks`.
+    @Test func smallHostileInputsAreOneLineErrorsOrEscaped() throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.file("names.safetensors")
+        _ = try SafeTensorsWriter.write([TensorRecord(name: "\u{1B}[31mred\nfake line", dtype: .f32, shape: [1], payload: .float32([1]))],
+                                        metadata: ["note": "\u{1B}]0;title\u{07}", "\u{202E}key": "v"], to: file)
+        let inspect = try Self.run(["inspect", file])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(!inspect.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E }, "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("\\u{1B}[31mred\\u{A}fake line") && inspect.stdout.contains("\\u{202E}key=v"), "\(inspect.stdout)")
+
+        let fifo = dir.file("tokenizer.model")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let tokenize = try Self.run(["tokenize", "--tokenizer", fifo, "--text", "hi"], seconds: 20)
+        Self.expectOneLineError(tokenize, containing: [fifo, "not a regular file"])
+
+        let model = try Self.tinyCheckpoint(dir)
+        try Data("not read".utf8).write(to: URL(fileURLWithPath: model + "/model.h5"))
+        let both = try Self.run(["inspect", model])
+        Self.expectOneLineError(both, containing: [model, "model.safetensors", "model.h5"])
+
+        let rte = try String(contentsOfFile: PythonReference.repositoryRoot + "/tasks/glue/rte.yaml", encoding: .utf8)
+        let tasks = dir.file("tasks")
+        try FileManager.default.createDirectory(atPath: tasks, withIntermediateDirectories: true)
+        let yaml = rte.replacingOccurrences(of: "sequence_length: {text: 768,", with: "sequence_length: {text: 100000000,")
+        #expect(yaml != rte)
+        try yaml.write(toFile: tasks + "/rte.yaml", atomically: true, encoding: .utf8)
+        let listed = try Self.run(["tasks", "--tasks-dir", tasks])
+        Self.expectOneLineError(listed, containing: [tasks + "/rte.yaml", "pixelgpt.sequence_length", "100000000", "131072"])
+    }
 }

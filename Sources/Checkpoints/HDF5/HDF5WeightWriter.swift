@@ -29,8 +29,11 @@ public enum HDF5WeightWriter {
         var seen = Set<String>()
         for record in records {
             guard seen.insert(record.name).inserted else { throw HDF5Error(path: path, message: "tensor \"\(record.name)\" appears more than once") }
-            guard !record.name.contains("/"), !record.name.isEmpty, record.name != "." else {
-                throw HDF5Error(path: path, message: "tensor name \"\(record.name)\" cannot be an HDF5 dataset name at the root (contains '/')")
+            // libhdf5 takes names as C strings: a NUL would cut the name short.
+            let problem = record.name.isEmpty ? "it is empty" : record.name == "." ? "it is \".\"" : record.name.contains("/") ? "it contains '/'"
+                : TerminalText.hasControlCharacters(record.name) ? "it holds a control character" : nil
+            if let problem {
+                throw HDF5Error(path: path, message: "tensor name \"\(TerminalText.escaped(record.name))\" cannot be an HDF5 dataset name at the root (\(problem))")
             }
         }
         try StagedOutput.commit(path) { temporary in

@@ -10,6 +10,8 @@ public final class ShardedHDF5Weights: WeightSource {
     public let index: ShardIndex
     public let shards: [String: HDF5Weights]
     public let weights: [WeightInfo]
+    /// Tensors a shard holds that the index does not read from it (ShardIndex.check).
+    public let warnings: [String]
 
     public init(indexPath: String) throws {
         path = indexPath
@@ -25,13 +27,8 @@ public final class ShardedHDF5Weights: WeightSource {
             }
             shards[file] = try HDF5Weights(path: shardPath)
         }
-        var weights: [WeightInfo] = []
-        for file in index.shardFiles {
-            weights += shards[file]!.weights.filter { index.weightMap[$0.name] == file }
-        }
-        for (name, file) in index.weightMap where shards[file]!.info(name) == nil {
-            throw SafeTensorsError(path: indexPath, .shardDisagrees(shard: file, reason: "index lists \"\(name)\" but the shard has no such tensor"))
-        }
+        warnings = try index.check(contents: shards.mapValues { $0.weights.map(\.name) }, indexPath: indexPath)
+        let weights = index.shardFiles.flatMap { file in shards[file]!.weights.filter { index.weightMap[$0.name] == file } }
         self.shards = shards
         self.weights = weights
     }
