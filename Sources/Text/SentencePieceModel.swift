@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A SentencePiece model as its ModelProto describes it (sentencepiece_model.proto): the pieces with their
 /// scores and types, and the trainer and normalizer settings that change encoding. Read from a
@@ -95,10 +96,9 @@ public struct SentencePieceModel: Sendable, Equatable {
     /// The bytes of `path`, refused unless it is a regular file: reading a FIFO would block forever and a
     /// device would never end (stat(2) before reading, as the weights readers do).
     static func contents(ofRegularFile path: String) throws(TokenizerError) -> [UInt8] {
-        var status = stat()
-        if stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
-            throw TokenizerError(path: path, .cannotOpen((status.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file (a FIFO or device?)"))
-        }
+        do { try RegularFile.require(path) } catch where error.kind == .notARegularFile {
+            throw TokenizerError(path: path, .cannotOpen(openFailure(path) == "is a directory" ? "is a directory" : error.reason))
+        } catch {}  // missing or unreadable: reported below with the reason
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenizerError(path: path, .cannotOpen(openFailure(path)))
         }
