@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 // pixelgpt-swift: convert, run and evaluate the released PixelGPT checkpoints on the CPU.
-// Layout and dependency rules: ../shared/DESIGN.md. Dependencies point one way:
-// pixelgpt -> Report -> Eval -> Checkpoints -> (Model, SafeTensors); Report draws through Render; Text and
-// Render stand alone; Model never imports a file format.
+// Targets by job, dependencies one way; docs/architecture.md gives the graph (ArchitectureTests holds this
+// file and every import to it): Support at the bottom; SafeTensors, Model, Text, Render on it; Training on
+// Model; Checkpoints (formats) on SafeTensors and Model; Numerics and Eval on those; Report on Eval; the
+// pixelgpt tool on top. Model never imports a file format.
 import PackageDescription
 
 let package = Package(
