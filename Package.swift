@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // pixelgpt-swift: convert, run and evaluate the released PixelGPT checkpoints on the CPU.
 // Layout and dependency rules: ../shared/DESIGN.md. Dependencies point one way:
-// pixelgpt -> Checkpoints -> (Model, SafeTensors); Text and Render stand alone; Model never imports a
-// file format.
+// pixelgpt -> Checkpoints -> (Model, SafeTensors); Training -> Model; Text and Render stand alone; Model
+// never imports a file format or Training.
 import PackageDescription
 
 let package = Package(
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Training", targets: ["Training"]),
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Render", targets: ["Render"]),
         .library(name: "Eval", targets: ["Eval"]),
@@ -36,10 +37,12 @@ let package = Package(
         // product is an explicit FMA, so every path computes the same bits.
         .target(name: "CGEMM", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         .target(name: "Model", dependencies: ["CGEMM", "COpenBLAS"]),
+        // The trainable tail (--train-layers): the model's own decoder layer forward, backward kernels beside it.
+        .target(name: "Training", dependencies: ["Model", "COpenBLAS"]),
         .target(name: "Checkpoints", dependencies: ["SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["CJSONC"]),
         .target(name: "Render", dependencies: ["CPangoCairo", "CZlib"]),
-        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Eval", dependencies: ["Checkpoints", "SafeTensors", "Model", "Training", "Text", "Render", "CPangoCairo", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pixelgpt",
             dependencies: [
@@ -51,11 +54,11 @@ let package = Package(
         // Helpers shared by the test targets (temporary directories, child processes, the Python reference).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Training", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "Render", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvalTests", dependencies: ["Eval", "Checkpoints", "Model", "Training", "Render", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "COpenBLAS", "CPangoCairo", "CJSONC"]),
         // The command-line contract, run against the built executable.
         .testTarget(name: "pixelgptTests", dependencies: ["pixelgpt", "SafeTensors", "TestSupport"]),

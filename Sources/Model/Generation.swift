@@ -110,7 +110,8 @@ extension PixelGPTModel {
         for (i, layer) in packed.layers.enumerated() {
             var cache: LayerCache? = state.caches[i]
             state.caches[i] = LayerCache(batch: 1, capacity: 0, width: 0)   // drop the shared reference: append mutates in place
-            decoderLayer(layer, &x, step: step, cache: &cache, workspace: &workspace)
+            var noRecord: DecoderLayerActivations?
+            decoderLayer(layer, &x, step: step, cache: &cache, workspace: &workspace, record: &noRecord)
             state.caches[i] = cache!
         }
         state.length = total

@@ -115,8 +115,8 @@ public final class PixelGPTModel: Sendable {
         let step = DecoderStep(batch: batch, newRows: length, offset: 0, keyMask: mask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
         for layer in packed.layers {
-            var noCache: LayerCache?
-            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
+            var noCache: LayerCache?, noRecord: DecoderLayerActivations?
+            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace, record: &noRecord)
             if options.hiddenStates { hiddenStates.append(x) }
         }
 
@@ -180,7 +180,7 @@ public final class PixelGPTModel: Sendable {
     /// The residual stream after the first `layerCount` decoder layers at the positions the pooled states
     /// depend on (`kept`, ascending; `states` [B · kept.count, H], before any norm): the shared part of
     /// `pooledHiddenStates` and of the trainable tail's inputs (`tailExamples`).
-    func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
+    public func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
         try check(inputs)
         let batch = inputs.batchSize, length = inputs.sequenceLength
         guard pooled.count == batch, pooled.allSatisfy({ (0..<length).contains($0) }) else {
@@ -197,8 +197,8 @@ public final class PixelGPTModel: Sendable {
         let step = DecoderStep(batch: batch, newRows: keptCount, offset: 0, keyMask: keyMask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
         for layer in packed.layers.prefix(layerCount) {
-            var noCache: LayerCache?
-            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
+            var noCache: LayerCache?, noRecord: DecoderLayerActivations?
+            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace, record: &noRecord)
         }
         return (kept, x)
     }
@@ -286,16 +286,50 @@ public final class PixelGPTModel: Sendable {
 
     /// The rows one call of the decoder processes: `newRows` per sequence at positions offset ..< offset +
     /// newRows, attending to keys 0 ..< offset + newRows under `keyMask` [B, offset + newRows].
-    struct DecoderStep {
+    public struct DecoderStep: Sendable {
         let batch: Int
         let newRows: Int
         let offset: Int
         let keyMask: [Float]
-        /// Position of each new row, [B · newRows].
+        /// The row of `cos` / `sin` each new row's RoPE reads, [B · newRows]: its position id when the tables
+        /// are per position.
         let positions: [Int]
         let cos: [Float]
         let sin: [Float]
         var keyLength: Int { offset + newRows }
+
+        init(batch: Int, newRows: Int, offset: Int, keyMask: [Float], positions: [Int], cos: [Float], sin: [Float]) {
+            (self.batch, self.newRows, self.offset, self.keyMask, self.positions, self.cos, self.sin) = (batch, newRows, offset, keyMask, positions, cos, sin)
+        }
+
+        /// `batch` whole sequences of `length` rows with their key mask [B · L] and each row's RoPE angles
+        /// [B · L, d/2] (built for its own sequence: dynamic scaling depends on the sequence length).
+        public init(batch: Int, length: Int, keyMask: [Float], cos: [Float], sin: [Float]) {
+            precondition(keyMask.count == batch * length && cos.count == sin.count && cos.count % max(1, batch * length) == 0)
+            self.init(batch: batch, newRows: length, offset: 0, keyMask: keyMask, positions: Array(0..<(batch * length)), cos: cos, sin: sin)
+        }
+    }
+
+    /// What the backward pass of one decoder layer reads (llm.c's activations), written by the forward pass
+    /// itself (`decoderLayer(_:_:step:)`): the buffers of `LayerWorkspace` as the layer leaves them, plus
+    /// copies of those it overwrites on the way. Rows are the step's B · L rows.
+    public struct DecoderLayerActivations: Sendable {
+        /// x [R, H], the layer's input.
+        public internal(set) var input: [Float] = []
+        /// RMSNorm₁(x) [R, H].
+        public internal(set) var normed: [Float] = []
+        /// After RoPE: [R, n_h·d] and [R, n_kv·d]; v [R, n_kv·d].
+        public internal(set) var q: [Float] = [], k: [Float] = [], v: [Float] = []
+        /// Softmax weights [B, n_h, L, L] (`Kernels.attention`).
+        public internal(set) var probabilities: [Float] = []
+        /// softmax·v [R, n_h·d].
+        public internal(set) var attended: [Float] = []
+        /// r = x + o(attended) [R, H].
+        public internal(set) var residual: [Float] = []
+        /// RMSNorm₂(r) [R, H].
+        public internal(set) var mlpNormed: [Float] = []
+        /// gate(h2) before silu and up(h2) [R, I]; activated = silu(gate) ⊙ up [R, I].
+        public internal(set) var gate: [Float] = [], up: [Float] = [], activated: [Float] = []
     }
 
     /// One layer's keys and values after RoPE, [B, capacity, n_kv·d]: the whole sequence in a plain
@@ -369,15 +403,26 @@ public final class PixelGPTModel: Sendable {
     /// Pre-norm decoder layer (SPEC 3.6): r = x + Attn(RMSNorm₁(x)); out = r + MLP(RMSNorm₂(r)). Both
     /// residual adds happen inside the o_proj and down_proj GEMMs (beta = 1). Without a cache the step
     /// covers the whole sequence and attention reads this layer's keys and values in place.
+    /// With `record`, the layer also keeps what its backward pass reads (`DecoderLayerActivations`); the
+    /// computed values are the same bits either way.
     func decoderLayer(_ layer: PackedWeights.Layer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache?,
-                      workspace ws: inout LayerWorkspace) {
+                      workspace ws: inout LayerWorkspace, record: inout DecoderLayerActivations?) {
         let rows = step.batch * step.newRows, w = layer.tensors
         // Attention: projections over all rows at once, RoPE on q and k, GQA, causal + padding mask.
+        record?.input = x
         KernelCalls.rmsNorm(into: &ws.normed, x, w.inputNorm, eps: rmsEps)
+        record?.normed = ws.normed
         KernelCalls.linears(ws.normed, rows: rows, into: &ws.q, layer.q, &ws.k, layer.k, &ws.v, layer.v)
         KernelCalls.rotary(&ws.q, heads: heads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
         KernelCalls.rotary(&ws.k, heads: kvHeads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
-        if cache != nil {
+        if record != nil {
+            precondition(cache == nil && step.offset == 0, "recording needs a whole-sequence step")
+            let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.newRows,
+                                       heads: heads, kvHeads: kvHeads, headDim: headDim)
+            var probabilities = [Float](repeating: 0, count: step.batch * heads * step.newRows * step.newRows)
+            KernelCalls.attention(into: &ws.attended, probabilities: &probabilities, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
+            record!.probabilities = probabilities
+        } else if cache != nil {
             cache!.append(keys: ws.k, values: ws.v, newRows: step.newRows, offset: step.offset)
             let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.keyLength,
                                        keyCapacity: cache!.capacity, queryOffset: step.offset,
@@ -390,12 +435,29 @@ public final class PixelGPTModel: Sendable {
             KernelCalls.attention(into: &ws.attended, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
         }
         KernelCalls.linear(into: &x, ws.attended, rows: rows, layer.o, accumulate: true)
+        record?.residual = x
 
         // MLP: down(silu(gate(h)) ⊙ up(h)), no biases.
         KernelCalls.rmsNorm(into: &ws.normed, x, w.postAttentionNorm, eps: rmsEps)
         KernelCalls.linears(ws.normed, rows: rows, into: &ws.gate, layer.gate, &ws.up, layer.up)
+        record?.gate = ws.gate
         KernelCalls.swiGLU(gate: &ws.gate, up: ws.up)
         KernelCalls.linear(into: &x, ws.gate, rows: rows, layer.down, accumulate: true)
+    }
+
+    /// One decoder layer with the given weights over whole sequences (`DecoderStep(batch:length:...)`),
+    /// and with `keepingActivations` what its backward pass reads: the trainable tail's forward pass. The
+    /// same function, and so the same bits, as the inference forward.
+    public func decoderLayer(_ layer: DecoderLayerWeights, _ x: inout [Float], step: DecoderStep,
+                             keepingActivations keep: Bool) -> DecoderLayerActivations? {
+        var workspace = LayerWorkspace(rows: step.batch * step.newRows, model: self)
+        var noCache: LayerCache?
+        var record: DecoderLayerActivations? = keep ? DecoderLayerActivations() : nil
+        decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace, record: &record)
+        guard var activations = record else { return nil }
+        (activations.q, activations.k, activations.v, activations.attended) = (workspace.q, workspace.k, workspace.v, workspace.attended)
+        (activations.mlpNormed, activations.up, activations.activated) = (workspace.normed, workspace.up, workspace.gate)
+        return activations
     }
 
     /// Rows `range` of every sequence of a [B, L, H] array, as [B, range.count, H].

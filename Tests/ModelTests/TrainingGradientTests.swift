@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import Testing
 @testable import Model
+@testable import Training
 
 /// The trainable tail's gradients are exact (issue 9, item 2): every tensor kind's analytic gradient
 /// against central finite differences of the Double reference loss, and plain gradient descent on them

@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import TestSupport
 @testable import Model
+@testable import Training
 
 /// Tiny random PixelGPT models and inputs for the `TrainableTail` tests: several layers, GQA (4 query
 /// heads over 2 KV heads), and weights large enough (initializer_range 0.3) that every layer, the

@@ -121,6 +121,24 @@ enum KernelCalls {
         }
     }
 
+    /// `attention(into:)` that also writes the softmax weights [B, heads, queryLength, keyLength].
+    static func attention(into out: inout [Float], probabilities: inout [Float], q: [Float], k: [Float], v: [Float], keyMask: [Float],
+                          shape: AttentionShape) {
+        q.withUnsafeBufferPointer { qs in
+            k.withUnsafeBufferPointer { ks in
+                v.withUnsafeBufferPointer { vs in
+                    keyMask.withUnsafeBufferPointer { m in
+                        probabilities.withUnsafeMutableBufferPointer { p in
+                            out.withUnsafeMutableBufferPointer {
+                                Kernels.attention($0, q: qs, k: ks, v: vs, keyMask: m, shape: shape, threads: KernelThreads.current, probabilities: p)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static func add(_ x: inout [Float], _ y: [Float]) {
         KernelProfile.measure("residual add") {
             precondition(x.count == y.count)
