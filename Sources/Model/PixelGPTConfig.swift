@@ -237,7 +237,7 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
     /// transformers labels them by default (LABEL_0...), pad id 2 as the fine-tuning scripts set it (SPEC 6).
     public func forSequenceClassification(numLabels: Int) -> PixelGPTConfig {
         var c = self
-        c.architectures = [Self.sequenceClassificationArchitecture]
+        c.architectures = [family.sequenceClassificationArchitecture]
         c.numLabels = numLabels
         c.id2label = Dictionary(uniqueKeysWithValues: (0..<numLabels).map { (String($0), "LABEL_\($0)") })
         c.label2id = Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("LABEL_\($0)", $0) })

@@ -75,7 +75,7 @@ public final class PixelGPTModel: Sendable {
                                         hiddenStates: false, lmHeads: false)
         if inputs.modality != .pixel {
             guard weights.tokenEmbedding != nil else {
-                throw .unsupported("input_ids given, but the checkpoint has no token embedding (model.embed_tokens.weight)")
+                throw .unsupported("input_ids given, but the checkpoint has no token embedding (\(TensorRole.tokenEmbedding.name()))")
             }
             let t = inputs.textLength
             if let i = inputs.inputIds.firstIndex(where: { $0 < 0 || $0 >= config.vocabSize }) {
@@ -84,7 +84,7 @@ public final class PixelGPTModel: Sendable {
         }
         if inputs.modality != .text {
             guard weights.patchEmbedding != nil else {
-                throw .unsupported("pixel_values given, but the checkpoint has no patch embedding (model.embed_patches.*): a text-only (Llama) model")
+                throw .unsupported("pixel_values given, but the checkpoint has no patch embedding (\(TensorRole.patchProjection.name()) ...): a text-only (Llama) model")
             }
             guard config.patchSize == ForwardInputs.patchSize else {
                 throw .unsupported("config patch_size is \(config.patchSize); only 16 is supported")

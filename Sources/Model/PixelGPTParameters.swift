@@ -29,8 +29,6 @@ public struct ParameterSpec: Equatable, Sendable {
 }
 
 extension PixelGPTConfig {
-    public static let causalLMArchitecture = ModelFamily.erniePixel.causalLMArchitecture
-    public static let sequenceClassificationArchitecture = ModelFamily.erniePixel.sequenceClassificationArchitecture
 
     /// The class config.json names (architectures[0]); the released files say ErniePixelForCausalLM.
     public var architecture: String { architectures?.first ?? family.causalLMArchitecture }

@@ -66,6 +66,10 @@ public enum TensorRole: String, CaseIterable, Sendable {
         Row(role: .score, place: .head, template: "score.weight", shape: [.labels, .hidden], initialization: .normal),
     ]
 
+    /// The prefix of the inner model's tensors (embeddings, layers, final norm); the bare model's state dict
+    /// spells them without it.
+    public static let innerModelPrefix = "model."
+
     private static let rows = Dictionary(uniqueKeysWithValues: table.map { ($0.role, $0) })
 
     public var row: TensorRole.Row { Self.rows[self]! }
