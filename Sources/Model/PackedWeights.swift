@@ -45,14 +45,14 @@ struct PackedWeights: Sendable {
 /// One decoder layer's weights as the forward pass reads them (`PixelGPTModel.decoderLayer`): the norm
 /// gains in place, every projection packed for the GEMM with its bias. The model packs its layers once; the
 /// trainable tail packs the layers it trains from their current values before each forward pass.
-public struct DecoderLayerWeights: Sendable {
+package struct DecoderLayerWeights: Sendable {
     /// Norm gains, read in place.
     let tensors: PixelGPTWeights.DecoderLayer
     let q: PackedMatrix, k: PackedMatrix, v: PackedMatrix, o: PackedMatrix
     let gate: PackedMatrix, up: PackedMatrix, down: PackedMatrix
 
     /// Packs `layer`'s projections.
-    public init(_ layer: PixelGPTWeights.DecoderLayer) {
+    package init(_ layer: PixelGPTWeights.DecoderLayer) {
         self.init(layer) { PackedMatrix($0, bias: $1) }
     }
 

@@ -180,7 +180,7 @@ public final class PixelGPTModel: Sendable {
     /// The residual stream after the first `layerCount` decoder layers at the positions the pooled states
     /// depend on (`kept`, ascending; `states` [B · kept.count, H], before any norm): the shared part of
     /// `pooledHiddenStates` and of the trainable tail's inputs (`tailExamples`).
-    public func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
+    package func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
         try check(inputs)
         let batch = inputs.batchSize, length = inputs.sequenceLength
         guard pooled.count == batch, pooled.allSatisfy({ (0..<length).contains($0) }) else {
@@ -286,7 +286,7 @@ public final class PixelGPTModel: Sendable {
 
     /// The rows one call of the decoder processes: `newRows` per sequence at positions offset ..< offset +
     /// newRows, attending to keys 0 ..< offset + newRows under `keyMask` [B, offset + newRows].
-    public struct DecoderStep: Sendable {
+    package struct DecoderStep: Sendable {
         let batch: Int
         let newRows: Int
         let offset: Int
@@ -304,7 +304,7 @@ public final class PixelGPTModel: Sendable {
 
         /// `batch` whole sequences of `length` rows with their key mask [B · L] and each row's RoPE angles
         /// [B · L, d/2] (built for its own sequence: dynamic scaling depends on the sequence length).
-        public init(batch: Int, length: Int, keyMask: [Float], cos: [Float], sin: [Float]) {
+        package init(batch: Int, length: Int, keyMask: [Float], cos: [Float], sin: [Float]) {
             precondition(keyMask.count == batch * length && cos.count == sin.count && cos.count % max(1, batch * length) == 0)
             self.init(batch: batch, newRows: length, offset: 0, keyMask: keyMask, positions: Array(0..<(batch * length)), cos: cos, sin: sin)
         }
@@ -313,23 +313,23 @@ public final class PixelGPTModel: Sendable {
     /// What the backward pass of one decoder layer reads (llm.c's activations), written by the forward pass
     /// itself (`decoderLayer(_:_:step:)`): the buffers of `LayerWorkspace` as the layer leaves them, plus
     /// copies of those it overwrites on the way. Rows are the step's B · L rows.
-    public struct DecoderLayerActivations: Sendable {
+    package struct DecoderLayerActivations: Sendable {
         /// x [R, H], the layer's input.
-        public internal(set) var input: [Float] = []
+        package internal(set) var input: [Float] = []
         /// RMSNorm₁(x) [R, H].
-        public internal(set) var normed: [Float] = []
+        package internal(set) var normed: [Float] = []
         /// After RoPE: [R, n_h·d] and [R, n_kv·d]; v [R, n_kv·d].
-        public internal(set) var q: [Float] = [], k: [Float] = [], v: [Float] = []
+        package internal(set) var q: [Float] = [], k: [Float] = [], v: [Float] = []
         /// Softmax weights [B, n_h, L, L] (`Kernels.attention`).
-        public internal(set) var probabilities: [Float] = []
+        package internal(set) var probabilities: [Float] = []
         /// softmax·v [R, n_h·d].
-        public internal(set) var attended: [Float] = []
+        package internal(set) var attended: [Float] = []
         /// r = x + o(attended) [R, H].
-        public internal(set) var residual: [Float] = []
+        package internal(set) var residual: [Float] = []
         /// RMSNorm₂(r) [R, H].
-        public internal(set) var mlpNormed: [Float] = []
+        package internal(set) var mlpNormed: [Float] = []
         /// gate(h2) before silu and up(h2) [R, I]; activated = silu(gate) ⊙ up [R, I].
-        public internal(set) var gate: [Float] = [], up: [Float] = [], activated: [Float] = []
+        package internal(set) var gate: [Float] = [], up: [Float] = [], activated: [Float] = []
     }
 
     /// One layer's keys and values after RoPE, [B, capacity, n_kv·d]: the whole sequence in a plain
@@ -448,7 +448,7 @@ public final class PixelGPTModel: Sendable {
     /// One decoder layer with the given weights over whole sequences (`DecoderStep(batch:length:...)`),
     /// and with `keepingActivations` what its backward pass reads: the trainable tail's forward pass. The
     /// same function, and so the same bits, as the inference forward.
-    public func decoderLayer(_ layer: DecoderLayerWeights, _ x: inout [Float], step: DecoderStep,
+    package func decoderLayer(_ layer: DecoderLayerWeights, _ x: inout [Float], step: DecoderStep,
                              keepingActivations keep: Bool) -> DecoderLayerActivations? {
         var workspace = LayerWorkspace(rows: step.batch * step.newRows, model: self)
         var noCache: LayerCache?

@@ -37,9 +37,10 @@ extension PixelGPTConfig {
     public var isSequenceClassifier: Bool { architecture == family.sequenceClassificationArchitecture }
 
     /// Whether the token head is the token embedding matrix (tie_word_embeddings): then no checkpoint
-    /// stores it. transformers' rule: `PreTrainedModel.tie_weights` makes the output embeddings
-    /// (`get_output_embeddings()`, LlamaForCausalLM's lm_head) share the input embeddings' weight when
-    /// `config.tie_word_embeddings` is true, and `save_pretrained` drops the shared copy from the file.
+    /// stores it. transformers' rule (modeling_utils.py, `PreTrainedModel.tie_weights`): when
+    /// `config.tie_word_embeddings`, `_tie_or_clone_weights(get_output_embeddings(), get_input_embeddings())`
+    /// sets LlamaForCausalLM's `lm_head.weight` to `embed_tokens.weight` (the same Parameter), whatever the
+    /// file held, and `save_pretrained` drops the shared copy. LlamaConfig defaults the key to false, as here.
     public var tokenHeadIsTied: Bool { tieWordEmbeddings }
 
     /// The tensors a checkpoint of `architecture` holds (SPEC 2.1, 2.2), canonical names: the CausalLM set,

@@ -278,18 +278,18 @@ public final class TrainableTail {
         let dActivated = TrainingCalls.linearBackward(dOutput, x: a.activated, rows: count, parameters, w.down, gradient: &gradient)
         let (dGate, dUp) = TrainingCalls.swiGLUBackward(dActivated, gate: a.gate, up: a.up)
         var dh2 = TrainingCalls.linearBackward(dGate, x: a.mlpNormed, rows: count, parameters, w.gate, gradient: &gradient)
-        TrainingCalls.add(&dh2, TrainingCalls.linearBackward(dUp, x: a.mlpNormed, rows: count, parameters, w.up, gradient: &gradient))
-        TrainingCalls.add(&dResidual, TrainingCalls.rmsNormBackward(dh2, x: a.residual, parameters, w.postAttentionNorm, eps: eps, gradient: &gradient))
+        KernelCalls.add(&dh2, TrainingCalls.linearBackward(dUp, x: a.mlpNormed, rows: count, parameters, w.up, gradient: &gradient))
+        KernelCalls.add(&dResidual, TrainingCalls.rmsNormBackward(dh2, x: a.residual, parameters, w.postAttentionNorm, eps: eps, gradient: &gradient))
 
         // Attention, in reverse: r = x + o(attention(RoPE(q), RoPE(k), v)), q/k/v = W·RMSNorm₁(x).
         let dAttended = TrainingCalls.linearBackward(dResidual, x: a.attended, rows: count, parameters, w.o, bias: w.oBias, gradient: &gradient)
         var (dq, dk, dv) = TrainingCalls.attentionBackward(dAttended, q: a.q, k: a.k, v: a.v, probabilities: a.probabilities,
                                                            keyMask: group.keyMask, blocks: a.blocks, heads: heads, kvHeads: kvHeads, headDim: headDim)
         // RoPE is a rotation per position; its transpose rotates by −angle.
-        TrainingCalls.rotary(&dq, heads: heads, headDim: headDim, positions: a.queryRows, cos: group.cos, sin: group.negativeSin)
-        TrainingCalls.rotary(&dk, heads: kvHeads, headDim: headDim, positions: Array(0..<rows), cos: group.cos, sin: group.negativeSin)
+        KernelCalls.rotary(&dq, heads: heads, headDim: headDim, positions: a.queryRows, cos: group.cos, sin: group.negativeSin)
+        KernelCalls.rotary(&dk, heads: kvHeads, headDim: headDim, positions: Array(0..<rows), cos: group.cos, sin: group.negativeSin)
         var dh = TrainingCalls.linearBackward(dk, x: a.normed, rows: rows, parameters, w.k, bias: w.kBias, gradient: &gradient)
-        TrainingCalls.add(&dh, TrainingCalls.linearBackward(dv, x: a.normed, rows: rows, parameters, w.v, bias: w.vBias, gradient: &gradient))
+        KernelCalls.add(&dh, TrainingCalls.linearBackward(dv, x: a.normed, rows: rows, parameters, w.v, bias: w.vBias, gradient: &gradient))
         let dhQueries = TrainingCalls.linearBackward(dq, x: a.normedQueries, rows: count, parameters, w.q, bias: w.qBias, gradient: &gradient)
         dh = RowStack.scatter(dhQueries, rows: a.queryRows, into: dh, width: h)
         let dInput = TrainingCalls.rmsNormBackward(dh, x: a.input, parameters, w.inputNorm, eps: eps, gradient: &gradient)

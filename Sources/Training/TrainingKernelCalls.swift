@@ -70,22 +70,6 @@ enum TrainingCalls {
         }
     }
 
-    /// RoPE in place with the tables' rows `positions` (the transpose of RoPE with −sin).
-    static func rotary(_ x: inout [Float], heads: Int, headDim: Int, positions: [Int], cos: [Float], sin: [Float]) {
-        x.withUnsafeMutableBufferPointer { xs in
-            positions.withUnsafeBufferPointer { ps in
-                cos.withUnsafeBufferPointer { c in
-                    sin.withUnsafeBufferPointer { Kernels.rotary(xs, rows: ps.count, heads: heads, headDim: headDim, positions: ps, cos: c, sin: $0) }
-                }
-            }
-        }
-    }
-
-    static func add(_ x: inout [Float], _ y: [Float]) {
-        precondition(x.count == y.count)
-        for i in x.indices { x[i] += y[i] }
-    }
-
     static func attentionBackward(_ dOut: [Float], q: [Float], k: [Float], v: [Float], probabilities: [Float], keyMask: [Float],
                                   blocks: [AttentionBlock], heads: Int, kvHeads: Int, headDim: Int) -> (dq: [Float], dk: [Float], dv: [Float]) {
         var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count), dv = dk
