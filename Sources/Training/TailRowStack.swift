@@ -1,9 +1,9 @@
 import Model
 
 extension TrainableTail {
-    /// A batch of `TailExample`s as the model's decoder layer runs them: examples of equal length form a
-    /// group of whole sequences (`PixelGPTModel.DecoderStep`), groups by ascending length, examples in batch
-    /// order within each. Grouping instead of padding keeps every value the decoder computes the same bits
+    /// A batch of `TailExample`s as the model's decoder layer runs them: examples of equal length (and
+    /// equally placed pooled rows) form a group of whole sequences (`PixelGPTModel.DecoderStep`), groups by
+    /// ascending length, examples in batch order within each. Grouping instead of padding keeps every value the decoder computes the same bits
     /// as inference (a query with no visible key averages over its own sequence's keys, SPEC 3.5).
     struct RowStack {
         struct Group {
@@ -16,17 +16,22 @@ extension TrainableTail {
             let hidden: [Float]
             let keyMask: [Float]
             /// Row r's RoPE angles [B_g · L, d/2], with each example's own positions and sequence length
-            /// (SPEC 3.6.4); −sin, RoPE's transpose (rotation by −angle), for the backward pass.
-            let cos: [Float], sin: [Float], negativeSin: [Float]
+            /// (SPEC 3.6.4).
+            let cos: [Float], sin: [Float]
             /// The row `score` reads in each example, group rows.
             let pooledRows: [Int]
+            /// Whether every example pools its last row (all but those whose pooled row sees no key,
+            /// `TailExample`): then the last layer computes only those rows (`lastRowsStep`).
+            let poolsLastRows: Bool
             let step: PixelGPTModel.DecoderStep
+            let lastRowsStep: PixelGPTModel.DecoderStep
 
             var rows: Int { examples.count * length }
 
-            /// The attention blocks of `queryRows` (all rows, or one per example) with their probabilities
-            /// taken from the layer's [B_g, heads, L, L] softmax weights.
-            func attentionBlocks(_ queryRows: [Int], probabilities: [Float], heads: Int) -> ([AttentionBlock], [Float]) {
+            /// The attention blocks of `queryRows` (all rows, or one per example) with their probabilities,
+            /// taken from the layer's [B_g, heads, L, L] softmax weights unless `atQueries` (then already
+            /// [B_g, heads, 1, L]).
+            func attentionBlocks(_ queryRows: [Int], probabilities: [Float], atQueries: Bool, heads: Int) -> ([AttentionBlock], [Float]) {
                 let l = length, square = heads * l * l
                 if queryRows.count == rows {
                     let blocks = examples.indices.map {
@@ -41,13 +46,14 @@ extension TrainableTail {
                     let i = row - slot * l
                     precondition((0..<l).contains(i), "query row \(row) is outside example \(slot)")
                     blocks.append(AttentionBlock(queryStart: slot, queryCount: 1, firstQueryRow: i, keyStart: slot * l, keyCount: l,
-                                                 probabilityOffset: kept.count))
+                                                 probabilityOffset: slot * heads * l))
+                    if atQueries { continue }
                     for head in 0..<heads {
                         let start = slot * square + (head * l + i) * l
                         kept += probabilities[start..<(start + l)]
                     }
                 }
-                return (blocks, kept)
+                return (blocks, atQueries ? probabilities : kept)
             }
         }
 
@@ -56,14 +62,23 @@ extension TrainableTail {
         let rows: Int
         /// Example e's rows in the stack.
         let segments: [Range<Int>]
+        /// The examples in stack order, and each one's pooled row in the stack.
+        let pooledExamples: [Int]
+        let pooledRows: [Int]
+        /// The groups' key masks and RoPE tables stacked, [R] and [R, d/2]; −sin is RoPE's transpose
+        /// (rotation by −angle), for the backward pass.
+        let keyMask: [Float], cos: [Float], negativeSin: [Float]
 
         init(_ batch: [TailExample], tail: TrainableTail) {
             let h = tail.hiddenSize, half = tail.headDim / 2
             var tables: [Int: (cos: [Float], sin: [Float])] = [:]
             var groups: [Group] = [], segments = [Range<Int>](repeating: 0..<0, count: batch.count)
             var firstRow = 0
-            for length in Set(batch.map(\.length)).sorted() {
-                let members = batch.indices.filter { batch[$0].length == length }
+            // Groups by length, then by whether the pooled row is the last (false first).
+            func key(_ e: TailExample) -> [Int] { [e.length, e.pooledRow == e.length - 1 ? 1 : 0] }
+            for groupKey in Set(batch.map(key)).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                let length = groupKey[0]
+                let members = batch.indices.filter { key(batch[$0]) == groupKey }
                 var hidden: [Float] = [], mask: [Float] = [], cos: [Float] = [], sin: [Float] = [], pooled: [Int] = []
                 for (slot, e) in members.enumerated() {
                     let example = batch[e]
@@ -84,14 +99,21 @@ extension TrainableTail {
                     }
                 }
                 let step = PixelGPTModel.DecoderStep(batch: members.count, length: length, keyMask: mask, cos: cos, sin: sin)
+                let lastRowsStep = PixelGPTModel.DecoderStep(batch: members.count, length: length, keyMask: mask, cos: cos, sin: sin, lastRowsOnly: true)
                 groups.append(Group(examples: members, length: length, firstRow: firstRow, hidden: hidden, keyMask: mask,
-                                    cos: cos, sin: sin, negativeSin: sin.map { -$0 }, pooledRows: pooled, step: step))
+                                    cos: cos, sin: sin, pooledRows: pooled, poolsLastRows: groupKey[1] == 1,
+                                    step: step, lastRowsStep: lastRowsStep))
                 firstRow += members.count * length
             }
             self.groups = groups
             exampleCount = batch.count
             rows = firstRow
             self.segments = segments
+            pooledExamples = groups.flatMap(\.examples)
+            pooledRows = groups.flatMap { group in group.pooledRows.map { $0 + group.firstRow } }
+            keyMask = groups.flatMap(\.keyMask)
+            cos = groups.flatMap(\.cos)
+            negativeSin = groups.flatMap(\.sin).map { -$0 }
         }
 
         /// Rows `rows` of x [_, width], as [rows.count, width].

@@ -16,8 +16,8 @@ import Model
 /// the inference bits), which keeps every activation its backward pass needs (llm.c style); the backward
 /// pass walks the layers in reverse (llama2.c `run.c` order). Examples of equal length are stacked as one
 /// batch of whole sequences, so every projection is one GEMM over them; attention stays within each
-/// example. The backward pass of the last layer only runs from its pooled rows (the other rows' outputs
-/// are never read).
+/// example. The last layer computes its pooled rows only past the keys and values (the other rows'
+/// outputs are never read), when the pooled rows are the examples' last, as they are unless one sees no key.
 public final class TrainableTail {
     public let config: PixelGPTConfig
     /// K.
@@ -157,45 +157,66 @@ public final class TrainableTail {
 
     // MARK: - Forward
 
-    /// One layer's activations as its backward pass reads them, at `queryRows` of a group (all its rows, or
-    /// the pooled rows in the last layer, whose other outputs are never read): what the model's decoder
-    /// layer kept (`DecoderLayerActivations`), the per-query ones reduced to those rows.
+    /// One layer's activations as its backward pass reads them, at `queryRows` (all rows, or the pooled rows
+    /// in the last layer, whose other outputs are never read): what the model's decoder layer kept
+    /// (`DecoderLayerActivations`), the query-side values reduced to those rows; per group, then stacked.
     struct LayerTape {
-        let queryRows: [Int]
-        let input: [Float]          // x [R, H]
-        let normed: [Float]         // RMSNorm₁(x) [R, H]
-        let normedQueries: [Float]  // at the query rows [Q, H]
-        let q: [Float]              // after RoPE [Q, n_h·d]
-        let k: [Float]              // after RoPE [R, n_kv·d]
-        let v: [Float]              // [R, n_kv·d]
-        let blocks: [AttentionBlock]
-        let probabilities: [Float]  // per block, head-major
-        let attended: [Float]       // softmax·v [Q, n_h·d]
-        let residual: [Float]       // r = x + o(attended) [Q, H]
-        let mlpNormed: [Float]      // RMSNorm₂(r) [Q, H]
-        let gate: [Float]           // [Q, I], before silu
-        let up: [Float]             // [Q, I]
-        let activated: [Float]      // silu(gate) ⊙ up [Q, I]
+        var queryRows: [Int] = []
+        var input: [Float] = []          // x [R, H]
+        var normed: [Float] = []         // RMSNorm₁(x) [R, H]
+        var normedQueries: [Float] = []  // at the query rows [Q, H]
+        var q: [Float] = []              // after RoPE [Q, n_h·d]
+        var k: [Float] = []              // after RoPE [R, n_kv·d]
+        var v: [Float] = []              // [R, n_kv·d]
+        var blocks: [AttentionBlock] = []
+        var probabilities: [Float] = []  // per block, head-major
+        var attended: [Float] = []       // softmax·v [Q, n_h·d]
+        var residual: [Float] = []       // r = x + o(attended) [Q, H]
+        var mlpNormed: [Float] = []      // RMSNorm₂(r) [Q, H]
+        var gate: [Float] = []           // [Q, I], before silu
+        var up: [Float] = []             // [Q, I]
+        var activated: [Float] = []      // silu(gate) ⊙ up [Q, I]
 
-        init(_ a: PixelGPTModel.DecoderLayerActivations, queryRows: [Int], group: RowStack.Group, heads: Int) {
+        /// One group's tape (group rows). `computedAtQueries`: the layer ran a last-rows step, so its
+        /// query-side values are already at `queryRows` (each example's last row).
+        init(_ a: PixelGPTModel.DecoderLayerActivations, queryRows: [Int], computedAtQueries: Bool, group: RowStack.Group, heads: Int) {
             let all = queryRows.count == group.rows
-            func atQueries(_ x: [Float]) -> [Float] { all ? x : RowStack.gather(x, queryRows, width: x.count / group.rows) }
+            func gathered(_ x: [Float]) -> [Float] { all ? x : RowStack.gather(x, queryRows, width: x.count / group.rows) }
+            func atQueries(_ x: [Float]) -> [Float] { computedAtQueries ? x : gathered(x) }
             self.queryRows = queryRows
             (input, normed, k, v) = (a.input, a.normed, a.k, a.v)
-            normedQueries = atQueries(a.normed)
+            normedQueries = gathered(a.normed)
             q = atQueries(a.q)
-            (blocks, probabilities) = group.attentionBlocks(queryRows, probabilities: a.probabilities, heads: heads)
+            (blocks, probabilities) = group.attentionBlocks(queryRows, probabilities: a.probabilities, atQueries: computedAtQueries, heads: heads)
             attended = atQueries(a.attended)
             residual = atQueries(a.residual)
             mlpNormed = atQueries(a.mlpNormed)
             (gate, up, activated) = (atQueries(a.gate), atQueries(a.up), atQueries(a.activated))
         }
+
+        /// The groups' tapes of one layer as one, in stack rows: every backward product is then one GEMM
+        /// over the batch.
+        init(stacking parts: [LayerTape], groups: [RowStack.Group]) {
+            var queryCount = 0
+            for (part, group) in zip(parts, groups) {
+                blocks += part.blocks.map {
+                    AttentionBlock(queryStart: $0.queryStart + queryCount, queryCount: $0.queryCount, firstQueryRow: $0.firstQueryRow,
+                                   keyStart: $0.keyStart + group.firstRow, keyCount: $0.keyCount, probabilityOffset: $0.probabilityOffset + probabilities.count)
+                }
+                queryRows += part.queryRows.map { $0 + group.firstRow }
+                queryCount += part.queryRows.count
+                probabilities += part.probabilities
+                input += part.input; normed += part.normed; normedQueries += part.normedQueries
+                q += part.q; k += part.k; v += part.v; attended += part.attended; residual += part.residual
+                mlpNormed += part.mlpNormed; gate += part.gate; up += part.up; activated += part.activated
+            }
+        }
     }
 
     struct ForwardPass {
-        /// Per group, per layer (empty without activations).
-        let tapes: [[LayerTape]]
-        /// The last layer's output at each example's pooled row [B, H], before the final norm.
+        /// Per layer, stacked over the groups (empty without activations).
+        let tapes: [LayerTape]
+        /// The last layer's output at each example's pooled row [B, H] (batch order), before the final norm.
         let pooled: [Float]
         let normed: [Float]
         let logits: [Float]
@@ -215,27 +236,31 @@ public final class TrainableTail {
     func forward(_ stack: RowStack, keepingActivations keep: Bool = true) -> ForwardPass {
         let h = hiddenSize, weights = layerWeights()
         var pooled = [Float](repeating: 0, count: stack.exampleCount * h)
-        var tapes: [[LayerTape]] = []
+        var groupTapes: [[LayerTape]] = []
         for group in stack.groups {
             // The model's decoder layer over the group's sequences, the last layer's tape at the pooled rows.
             var x = group.hidden
-            var groupTapes: [LayerTape] = []
+            var tapes: [LayerTape] = []
             for (i, layer) in weights.enumerated() {
-                let activations = model.decoderLayer(layer, &x, step: group.step, keepingActivations: keep)
+                let isLast = i == weights.count - 1, lastRows = isLast && group.poolsLastRows
+                let activations = model.decoderLayer(layer, &x, step: lastRows ? group.lastRowsStep : group.step, keepingActivations: keep)
                 if let activations {
-                    let queryRows = i == weights.count - 1 ? group.pooledRows : Array(0..<group.rows)
-                    groupTapes.append(LayerTape(activations, queryRows: queryRows, group: group, heads: heads))
+                    tapes.append(LayerTape(activations, queryRows: isLast ? group.pooledRows : Array(0..<group.rows),
+                                           computedAtQueries: lastRows, group: group, heads: heads))
                 }
             }
-            tapes.append(groupTapes)
+            groupTapes.append(tapes)
+            // After a last-rows step x holds one row per example.
+            let outputRows = !weights.isEmpty && group.poolsLastRows ? Array(group.examples.indices) : group.pooledRows
             for (slot, e) in group.examples.enumerated() {
-                let row = group.pooledRows[slot]
+                let row = outputRows[slot]
                 for j in 0..<h { pooled[e * h + j] = x[row * h + j] }
             }
         }
         // Final RMSNorm, then score (no bias) on the pooled rows only (SPEC 3.7, 4).
         let normed = TrainingCalls.rmsNorm(pooled, parameters, finalNorm, eps: eps)
         let logits = TrainingCalls.linear(normed, rows: stack.exampleCount, parameters, score)
+        let tapes = keep ? weights.indices.map { l in LayerTape(stacking: groupTapes.map { $0[l] }, groups: stack.groups) } : []
         return ForwardPass(tapes: tapes, pooled: pooled, normed: normed, logits: logits)
     }
 
@@ -255,24 +280,21 @@ public final class TrainableTail {
         let h = hiddenSize
         let dNormed = TrainingCalls.linearBackward(dLogits.map(Float.init), x: pass.normed, rows: stack.exampleCount, parameters, score, gradient: &gradient)
         let dPooled = TrainingCalls.rmsNormBackward(dNormed, x: pass.pooled, parameters, finalNorm, eps: eps, gradient: &gradient)
-        var inputGradient = [Float](repeating: 0, count: stack.rows * h)
-        for (group, tapes) in zip(stack.groups, pass.tapes) {
-            var dx = RowStack.gather(dPooled, group.examples, width: h)
-            var rows = group.pooledRows
-            for (layer, tape) in zip(layers, tapes).reversed() {
-                dx = layerBackward(layer, tape, dOutput: dx, group: group, gradient: &gradient)
-                rows = Array(0..<group.rows)
-            }
-            let dInput = RowStack.scatter(dx, rows: rows, into: [Float](repeating: 0, count: group.rows * h), width: h)
-            for i in dInput.indices { inputGradient[group.firstRow * h + i] = dInput[i] }
+        // The last layer's output gradient at the pooled rows, in stack order (the tapes' query rows).
+        var dx = RowStack.gather(dPooled, stack.pooledExamples, width: h)
+        var rows = stack.pooledRows
+        for (layer, tape) in zip(layers, pass.tapes).reversed() {
+            dx = layerBackward(layer, tape, dOutput: dx, stack: stack, gradient: &gradient)
+            rows = Array(0..<stack.rows)
         }
+        let inputGradient = RowStack.scatter(dx, rows: rows, into: [Float](repeating: 0, count: stack.rows * h), width: h)
         return BackwardPass(loss: loss, gradient: gradient, inputGradient: inputGradient)
     }
 
     /// Gradients of one layer's tensors into `gradient`; returns d loss / d input [R, H] from
     /// d loss / d output at the tape's query rows [Q, H].
-    func layerBackward(_ w: Layer, _ a: LayerTape, dOutput: [Float], group: RowStack.Group, gradient: inout [Float]) -> [Float] {
-        let rows = group.rows, count = a.queryRows.count, h = hiddenSize
+    func layerBackward(_ w: Layer, _ a: LayerTape, dOutput: [Float], stack: RowStack, gradient: inout [Float]) -> [Float] {
+        let rows = stack.rows, count = a.queryRows.count, h = hiddenSize
         // MLP, in reverse: out = r + down(silu(gate) ⊙ up), gate/up = W·RMSNorm₂(r).
         var dResidual = dOutput
         let dActivated = TrainingCalls.linearBackward(dOutput, x: a.activated, rows: count, parameters, w.down, gradient: &gradient)
@@ -284,10 +306,10 @@ public final class TrainableTail {
         // Attention, in reverse: r = x + o(attention(RoPE(q), RoPE(k), v)), q/k/v = W·RMSNorm₁(x).
         let dAttended = TrainingCalls.linearBackward(dResidual, x: a.attended, rows: count, parameters, w.o, bias: w.oBias, gradient: &gradient)
         var (dq, dk, dv) = TrainingCalls.attentionBackward(dAttended, q: a.q, k: a.k, v: a.v, probabilities: a.probabilities,
-                                                           keyMask: group.keyMask, blocks: a.blocks, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                                                           keyMask: stack.keyMask, blocks: a.blocks, heads: heads, kvHeads: kvHeads, headDim: headDim)
         // RoPE is a rotation per position; its transpose rotates by −angle.
-        KernelCalls.rotary(&dq, heads: heads, headDim: headDim, positions: a.queryRows, cos: group.cos, sin: group.negativeSin)
-        KernelCalls.rotary(&dk, heads: kvHeads, headDim: headDim, positions: Array(0..<rows), cos: group.cos, sin: group.negativeSin)
+        KernelCalls.rotary(&dq, heads: heads, headDim: headDim, positions: a.queryRows, cos: stack.cos, sin: stack.negativeSin)
+        KernelCalls.rotary(&dk, heads: kvHeads, headDim: headDim, positions: Array(0..<rows), cos: stack.cos, sin: stack.negativeSin)
         var dh = TrainingCalls.linearBackward(dk, x: a.normed, rows: rows, parameters, w.k, bias: w.kBias, gradient: &gradient)
         KernelCalls.add(&dh, TrainingCalls.linearBackward(dv, x: a.normed, rows: rows, parameters, w.v, bias: w.vBias, gradient: &gradient))
         let dhQueries = TrainingCalls.linearBackward(dq, x: a.normedQueries, rows: count, parameters, w.q, bias: w.qBias, gradient: &gradient)
