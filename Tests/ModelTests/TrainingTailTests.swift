@@ -26,6 +26,22 @@ import Testing
         }
     }
 
+    /// A pooled row inside its example (it sees no key, so the example keeps the whole sequence): the last
+    /// layer runs every row, and the logits are still the model's bits.
+    @Test func pooledRowInsideItsExample() throws {
+        let model = try TrainingFixtures.model(TrainingFixtures.config(numLabels: 3))
+        let inputs = try TrainingFixtures.pairPoolingAMaskedSlot()
+        let expected = try #require(try model.forward(inputs).pooledLogits)
+        for k in 0...model.config.numHiddenLayers {
+            let examples = try model.tailExamples(inputs, trainLayers: k)
+            if k > 0 { #expect(examples[0].length == 9 && examples[0].pooledRow == 3, "K=\(k)") }
+            let tail = try TrainableTail(model: model, trainLayers: k, numLabels: 3)
+            #expect(tail.logits(examples) == expected, "K=\(k)")
+            let reference = examples.flatMap { tail.referenceLogits($0, parameters: tail.parameters.map(Double.init)) }
+            #expect(relativeError(reference.map(Float.init), expected) < 1e-5, "K=\(k), reference")
+        }
+    }
+
     /// A CausalLM checkpoint has no score: the tail takes a given one, and its logits are the model's
     /// last hidden state at the pooled row times that score.
     @Test func givenScoreOnACausalLM() throws {

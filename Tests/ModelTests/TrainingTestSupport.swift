@@ -63,6 +63,14 @@ enum TrainingFixtures {
         }
     }
 
+    /// Pair mode where row 0's pooled slot sees no key: every patch masked and the text left-padded, so it
+    /// pools P − 1 (SPEC 4) and its tail example is the whole sequence with the pooled row inside it.
+    static func pairPoolingAMaskedSlot() throws -> ForwardInputs {
+        let text = try ForwardInputs(inputIds: InputArray(shape: [2, 5], values: [2, 2, 7, 8, 9, 5, 6, 7, 2, 2]),
+                                     attentionMask: InputArray(shape: [2, 5], values: [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]))
+        return try pixels(patches: [0, 3], width: 4, text: text, seed: 6)
+    }
+
     /// N(0, scale²)-ish noise on every parameter, so norm gains and biases are not at their 1 and 0.
     static func perturb(_ tail: TrainableTail, scale: Float, seed: UInt64) {
         var random = TestRandom(state: seed)
