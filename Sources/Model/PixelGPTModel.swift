@@ -413,9 +413,10 @@ public final class PixelGPTModel: Sendable {
 
     /// Pre-norm decoder layer (SPEC 3.6): r = x + Attn(RMSNorm₁(x)); out = r + MLP(RMSNorm₂(r)). Both
     /// residual adds happen inside the o_proj and down_proj GEMMs (beta = 1). Without a cache the step
-    /// covers the whole sequence and attention reads this layer's keys and values in place.
-    /// With `record`, the layer also keeps what its backward pass reads (`DecoderLayerActivations`); the
-    /// computed values are the same bits either way.
+    /// covers the whole sequence and attention reads this layer's keys and values in place; a last-rows step
+    /// (`DecoderStep.lastRowsOnly`) leaves x with each sequence's last row only. With `record`, the layer
+    /// also keeps what its backward pass reads (`DecoderLayerActivations`); every row computed has the same
+    /// bits either way (row-wise kernels, and attention that depends on a query's visible keys alone).
     func decoderLayer(_ layer: PackedWeights.Layer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache?,
                       workspace ws: inout LayerWorkspace, record: inout DecoderLayerActivations?) {
         let rows = step.batch * step.newRows, w = layer.tensors
