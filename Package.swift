@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Training", targets: ["Training"]),
         .library(name: "Text", targets: ["Text"]),
         .library(name: "Render", targets: ["Render"]),
         .library(name: "Eval", targets: ["Eval"]),
@@ -40,13 +41,15 @@ let package = Package(
         // product is an explicit FMA, so every path computes the same bits.
         .target(name: "CGEMM", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         .target(name: "Model", dependencies: ["Support", "CGEMM", "COpenBLAS"]),
+        // The trainable tail (--train-layers): the model's own decoder layer forward, backward kernels beside it.
+        .target(name: "Training", dependencies: ["Support", "Model", "COpenBLAS"]),
         .target(name: "Checkpoints", dependencies: ["Support", "SafeTensors", "Model", "CHDF5"]),
         .target(name: "Text", dependencies: ["Support", "CJSONC"]),
         .target(name: "Render", dependencies: ["Support", "CPangoCairo", "CZlib"]),
         // Numerics regression: record, check and diff forward outputs, the forward command's file contract,
         // invariance checks, probes built from Text and Render.
         .target(name: "Numerics", dependencies: ["Support", "SafeTensors", "Model", "Checkpoints", "Text", "Render"]),
-        .target(name: "Eval", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "Text", "Render", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Eval", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "Training", "Text", "Render", .product(name: "Yams", package: "Yams")]),
         // Tables and charts over eval results; the task groups' files say what they show.
         .target(name: "Report", dependencies: ["Support", "Eval", "Render", "SafeTensors", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
@@ -61,7 +64,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Support", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelTests", dependencies: ["Support", "Model", "Numerics", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Support", "Model", "Training", "Numerics", "Checkpoints", "SafeTensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Support", "Checkpoints", "SafeTensors", "Model", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Support", "CJSONC", "TestSupport", "pixelgpt"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Support", "TestSupport"], exclude: ["Fixtures"]),

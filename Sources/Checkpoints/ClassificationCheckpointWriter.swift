@@ -45,7 +45,7 @@ public enum ClassificationCheckpointWriter {
             }
         }
         let scoreFile = SafeTensorsWriter.shardFileName(index: count, of: count)
-        weightMap["score.weight"] = scoreFile
+        weightMap[TensorRole.score.name()] = scoreFile
         total += 4 * score.count
 
         let target = try staging(directory, source: source, config: config, labels: labels) { staging, target in
@@ -55,7 +55,7 @@ public enum ClassificationCheckpointWriter {
                 try FileManager.default.createSymbolicLink(atPath: staging.appendingPathComponent(SafeTensorsWriter.shardFileName(index: i + 1, of: count)).path,
                                                            withDestinationPath: link)
             }
-            try SafeTensorsWriter.write([TensorRecord(name: "score.weight", dtype: .f32, shape: [numLabels, config.hiddenSize], payload: .float32(score))],
+            try SafeTensorsWriter.write([TensorRecord(name: TensorRole.score.name(), dtype: .f32, shape: [numLabels, config.hiddenSize], payload: .float32(score))],
                                         metadata: ["format": "pt"], to: staging.appendingPathComponent(scoreFile).path)
             try AtomicFile.write(ShardIndex(weightMap: weightMap, totalSize: total).encoded(),
                                  to: staging.appendingPathComponent(ShardIndex.defaultFileName).path)
@@ -74,8 +74,8 @@ public enum ClassificationCheckpointWriter {
                                      to directory: String) throws -> [String] {
         let numLabels = labels?.count ?? 1
         var pending = Dictionary(trained.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        guard let score = pending["score.weight"], score.shape == [numLabels, config.hiddenSize] else {
-            throw CheckpointError(path: directory, "trained tensors need score.weight of shape [\(numLabels), \(config.hiddenSize)]")
+        guard let score = pending[TensorRole.score.name()], score.shape == [numLabels, config.hiddenSize] else {
+            throw CheckpointError(path: directory, "trained tensors need \(TensorRole.score.name()) of shape [\(numLabels), \(config.hiddenSize)]")
         }
         for tensor in trained where tensor.values.count != tensor.shape.reduce(1, *) {
             throw CheckpointError(path: directory, "\(tensor.name) has \(tensor.values.count) values for shape \(tensor.shape)")
@@ -94,11 +94,11 @@ public enum ClassificationCheckpointWriter {
                 }
             }
         }
-        pending["score.weight"] = nil
+        pending[TensorRole.score.name()] = nil
         if let missing = pending.keys.sorted().first {
             throw CheckpointError(path: source.path, "has no tensor \(missing) to replace with its trained values")
         }
-        records.append(TensorRecord(name: "score.weight", dtype: .f32, shape: score.shape, payload: .float32(score.values)))
+        records.append(TensorRecord(name: TensorRole.score.name(), dtype: .f32, shape: score.shape, payload: .float32(score.values)))
         let bytes = records.reduce(0) { $0 + ($1.dtype.byteCount(shape: $1.shape) ?? 0) }
         let target = try staging(directory, source: source, config: config, labels: labels) { staging, _ in
             try StagedOutput.requireFreeSpace(bytes, at: staging.path)
@@ -128,7 +128,7 @@ public enum ClassificationCheckpointWriter {
         }
         var infos: [TensorInfo] = []
         for info in file.tensorInfos {
-            guard let match = WeightNameTable.canonical(info.name), match.canonical.hasPrefix("model.") else { continue }
+            guard let match = WeightNameTable.canonical(info.name), match.canonical.hasPrefix(TensorRole.innerModelPrefix) else { continue }
             guard info.name == match.canonical else {
                 throw CheckpointError(path: shard, "tensor \"\(info.name)\" is not in the ErniePixelForCausalLM spelling; convert the checkpoint first")
             }

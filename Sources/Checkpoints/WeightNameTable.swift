@@ -1,6 +1,8 @@
-/// The one place that knows how each architecture names PixelGPT's tensors (SPEC 2.1, 2.2). Every name a
-/// loader meets is mapped onto the canonical `ErniePixelForCausalLM` name; Keras names are first turned
-/// into PyTorch names by `KerasWeightNames`.
+import Model
+
+/// How each architecture spells PixelGPT's tensors (SPEC 2.1, 2.2). Every name a loader meets is mapped onto
+/// the canonical `ErniePixelForCausalLM` name of the role table (`TensorRole`, which spells them all);
+/// Keras names are first turned into PyTorch names by `KerasWeightNames`.
 public enum WeightNameTable {
     public struct Row: Sendable {
         /// The class whose state dict uses this spelling.
@@ -11,19 +13,28 @@ public enum WeightNameTable {
         public let canonical: String
     }
 
-    public static let rows: [Row] = [
-        Row(architecture: "ErniePixelForCausalLM", pattern: "model.*", canonical: "model.*"),
-        Row(architecture: "ErniePixelForCausalLM", pattern: "lm_token_head.weight", canonical: "lm_token_head.weight"),
-        Row(architecture: "ErniePixelForCausalLM", pattern: "lm_pixel_head.weight", canonical: "lm_pixel_head.weight"),
-        Row(architecture: "ErniePixelForSequenceClassification", pattern: "score.weight", canonical: "score.weight"),
-        // The bare ErniePixelModel has no "model." prefix; HF's from_pretrained adds or strips it.
-        Row(architecture: "ErniePixelModel", pattern: "embed_patches.*", canonical: "model.embed_patches.*"),
-        Row(architecture: "ErniePixelModel", pattern: "embed_tokens.weight", canonical: "model.embed_tokens.weight"),
-        Row(architecture: "ErniePixelModel", pattern: "layers.*", canonical: "model.layers.*"),
-        Row(architecture: "ErniePixelModel", pattern: "norm.weight", canonical: "model.norm.weight"),
+    /// Derived from the role table (`TensorRole`) and the families' spellings (`ModelFamily`).
+    public static let rows: [Row] = {
+        let pixel = ModelFamily.erniePixel, prefix = TensorRole.innerModelPrefix
+        var rows = [Row(architecture: pixel.causalLMArchitecture, pattern: prefix + "*", canonical: prefix + "*")]
+        rows += [TensorRole.tokenHead, .pixelHead].map { Row(architecture: pixel.causalLMArchitecture, pattern: $0.name(), canonical: $0.name()) }
+        rows.append(Row(architecture: pixel.sequenceClassificationArchitecture, pattern: TensorRole.score.name(), canonical: TensorRole.score.name()))
+        // The bare ErniePixelModel has no "model." prefix; HF's from_pretrained adds or strips it. One row per
+        // top-level module of the inner model (embed_patches, embed_tokens, layers, norm).
+        var modules: [String] = []
+        for row in TensorRole.table where row.template.hasPrefix(prefix) {
+            let module = String(row.template.dropFirst(prefix.count).prefix { $0 != "." })
+            if !modules.contains(module) { modules.append(module) }
+        }
+        rows += modules.map { Row(architecture: pixel.baseArchitecture, pattern: $0 + ".*", canonical: prefix + $0 + ".*") }
         // TextGPT is a vanilla Llama: same model.* names, its token head is lm_head (SPEC 1.3).
-        Row(architecture: "LlamaForCausalLM", pattern: "lm_head.weight", canonical: "lm_token_head.weight"),
-    ]
+        for family in ModelFamily.allCases {
+            for (role, stored) in family.storedTemplates.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                rows.append(Row(architecture: family.causalLMArchitecture, pattern: stored, canonical: role.name()))
+            }
+        }
+        return rows
+    }()
 
     public struct Match: Sendable, Equatable {
         public let canonical: String

@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import Model
+import Training
 
 /// What `--head finetune` gives one task: per seed, the logits of every evaluated row.
 struct FinetunedTask {

@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import Support
 import Model
+import Training
 
 /// The bias-free `score` layer of ErniePixelForSequenceClassification (SPEC 2.2, 4) on cached pooled
 /// features: logits = W x, W [outputCount, H]. Cross-entropy for classification, MSE on the single output

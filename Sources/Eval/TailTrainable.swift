@@ -1,4 +1,5 @@
 import Model
+import Training
 
 /// `--train-layers K` (K ≥ 1) as a `Trainable`: a `TrainableTail` (the last K decoder layers, the final norm
 /// and `score`, SPEC 3.6, 3.7, 4) over a table of `TailExample`s, the frozen inputs of layer N − K. Example

@@ -12,7 +12,7 @@ extension PixelGPTModel {
     /// The tokens greedy decoding appends to `prompt` (at most `maxNewTokens`; stops after eos when
     /// `stopAtEOS`). Without rope_scaling, generation stops at max_position_embeddings.
     public func generateTokens(prompt: [Int], maxNewTokens: Int, stopAtEOS: Bool = true) throws(ModelError) -> [Int] {
-        guard let head = packed.tokenHead else { throw .unsupported("the checkpoint has no token head (lm_token_head.weight or lm_head.weight)") }
+        guard let head = packed.tokenHead else { throw .unsupported("the checkpoint has no token head (\(TensorRole.tokenHead.name()), or lm_head.weight in a Llama; tie_word_embeddings is false)") }
         guard maxNewTokens >= 1 else { return [] }
         guard !prompt.isEmpty else { throw .invalidInput(name: "input_ids", reason: "the prompt is empty") }
         let inputs = try ForwardInputs(inputIds: InputArray(shape: [1, prompt.count], values: prompt))
@@ -37,7 +37,7 @@ extension PixelGPTModel {
     /// `denormalise` and fed in as the next patch.
     public func predictPatches(pixelValues: [Float], count: Int,
                                denormalise: ([Float], _ previousPatch: [Float]) -> [Float] = PixelGPTModel.denormalisePatch) throws(ModelError) -> (predictions: [[Float]], pixels: [[Float]]) {
-        guard let head = packed.pixelHead else { throw .unsupported("the checkpoint has no pixel head (lm_pixel_head.weight)") }
+        guard let head = packed.pixelHead else { throw .unsupported("the checkpoint has no pixel head (\(TensorRole.pixelHead.name()))") }
         guard count >= 1 else { return ([], []) }
         let width = pixelValues.count / (3 * 16)
         let inputs = try ForwardInputs(pixelValues: InputArray(shape: [1, 3, 16, width], values: pixelValues))
@@ -110,7 +110,8 @@ extension PixelGPTModel {
         for (i, layer) in packed.layers.enumerated() {
             var cache: LayerCache? = state.caches[i]
             state.caches[i] = LayerCache(batch: 1, capacity: 0, width: 0)   // drop the shared reference: append mutates in place
-            decoderLayer(layer, &x, step: step, cache: &cache, workspace: &workspace)
+            var noRecord: DecoderLayerActivations?
+            decoderLayer(layer, &x, step: step, cache: &cache, workspace: &workspace, record: &noRecord)
             state.caches[i] = cache!
         }
         state.length = total

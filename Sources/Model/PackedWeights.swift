@@ -5,12 +5,7 @@ import Dispatch
 /// are read where they are. After packing, the source pages of a memory-mapped checkpoint are handed back to
 /// the kernel, so the packed copy replaces the mapping in memory instead of doubling it.
 struct PackedWeights: Sendable {
-    struct Layer: Sendable {
-        /// Norm gains, read in place.
-        let tensors: PixelGPTWeights.DecoderLayer
-        let q: PackedMatrix, k: PackedMatrix, v: PackedMatrix, o: PackedMatrix
-        let gate: PackedMatrix, up: PackedMatrix, down: PackedMatrix
-    }
+    typealias Layer = DecoderLayerWeights
 
     let patchProjection: PackedMatrix?
     let layers: [Layer]
@@ -31,10 +26,7 @@ struct PackedWeights: Sendable {
         let shared = LayerSlots(slots: slots)
         KernelThreads.parallelRanges(weights.layers.count, threads: threads) { range in
             for i in range {
-                let l = weights.layers[i]
-                shared.slots[i] = Layer(tensors: l, q: pack(l.qProj, bias: l.qBias), k: pack(l.kProj, bias: l.kBias),
-                                        v: pack(l.vProj, bias: l.vBias), o: pack(l.oProj, bias: l.oBias),
-                                        gate: pack(l.gateProj), up: pack(l.upProj), down: pack(l.downProj))
+                shared.slots[i] = Layer(weights.layers[i], pack: pack)
             }
         }
         layers = slots.map { $0! }
@@ -47,5 +39,26 @@ struct PackedWeights: Sendable {
     /// @unchecked: each worker writes only the slots of its own range, and all end before they are read.
     private struct LayerSlots: @unchecked Sendable {
         let slots: UnsafeMutableBufferPointer<Layer?>
+    }
+}
+
+/// One decoder layer's weights as the forward pass reads them (`PixelGPTModel.decoderLayer`): the norm
+/// gains in place, every projection packed for the GEMM with its bias. The model packs its layers once; the
+/// trainable tail packs the layers it trains from their current values before each forward pass.
+package struct DecoderLayerWeights: Sendable {
+    /// Norm gains, read in place.
+    let tensors: PixelGPTWeights.DecoderLayer
+    let q: PackedMatrix, k: PackedMatrix, v: PackedMatrix, o: PackedMatrix
+    let gate: PackedMatrix, up: PackedMatrix, down: PackedMatrix
+
+    /// Packs `layer`'s projections.
+    package init(_ layer: PixelGPTWeights.DecoderLayer) {
+        self.init(layer) { PackedMatrix($0, bias: $1) }
+    }
+
+    init(_ l: PixelGPTWeights.DecoderLayer, pack: (WeightTensor, WeightTensor?) -> PackedMatrix) {
+        tensors = l
+        (q, k, v, o) = (pack(l.qProj, l.qBias), pack(l.kProj, l.kBias), pack(l.vProj, l.vBias), pack(l.oProj, l.oBias))
+        (gate, up, down) = (pack(l.gateProj, nil), pack(l.upProj, nil), pack(l.downProj, nil))
     }
 }

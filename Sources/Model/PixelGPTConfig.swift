@@ -49,6 +49,9 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
     public init() {}
 
     public var keyValueHeads: Int { numKeyValueHeads ?? numAttentionHeads }
+    /// `model_type` as a known family. `validate` refuses the others (every model and loader validates),
+    /// so the ErniePixel fallback never applies to a config in use.
+    public var family: ModelFamily { ModelFamily(rawValue: modelType) ?? .erniePixel }
     public var headDimension: Int { hiddenSize / numAttentionHeads }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -162,6 +165,7 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
             if !ok { throw InvalidConfig(key: key.rawValue, reason: reason) }
         }
         typealias L = ResourceLimits
+        try require(ModelFamily(rawValue: modelType) != nil, .modelType, "\"\(modelType)\" is not a known model type (known: \(ModelFamily.known))")
         // Upper bounds first: every size below is multiplied, and a few bytes of config must not be able
         // to make a command allocate without end (ResourceLimits).
         func within(_ value: Int, _ limit: Int, _ key: CodingKeys, _ name: String, released: String) throws {
@@ -233,7 +237,7 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
     /// transformers labels them by default (LABEL_0...), pad id 2 as the fine-tuning scripts set it (SPEC 6).
     public func forSequenceClassification(numLabels: Int) -> PixelGPTConfig {
         var c = self
-        c.architectures = [Self.sequenceClassificationArchitecture]
+        c.architectures = [family.sequenceClassificationArchitecture]
         c.numLabels = numLabels
         c.id2label = Dictionary(uniqueKeysWithValues: (0..<numLabels).map { (String($0), "LABEL_\($0)") })
         c.label2id = Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("LABEL_\($0)", $0) })

@@ -75,7 +75,7 @@ public final class PixelGPTModel: Sendable {
                                         hiddenStates: false, lmHeads: false)
         if inputs.modality != .pixel {
             guard weights.tokenEmbedding != nil else {
-                throw .unsupported("input_ids given, but the checkpoint has no token embedding (model.embed_tokens.weight)")
+                throw .unsupported("input_ids given, but the checkpoint has no token embedding (\(TensorRole.tokenEmbedding.name()))")
             }
             let t = inputs.textLength
             if let i = inputs.inputIds.firstIndex(where: { $0 < 0 || $0 >= config.vocabSize }) {
@@ -84,7 +84,7 @@ public final class PixelGPTModel: Sendable {
         }
         if inputs.modality != .text {
             guard weights.patchEmbedding != nil else {
-                throw .unsupported("pixel_values given, but the checkpoint has no patch embedding (model.embed_patches.*): a text-only (Llama) model")
+                throw .unsupported("pixel_values given, but the checkpoint has no patch embedding (\(TensorRole.patchProjection.name()) ...): a text-only (Llama) model")
             }
             guard config.patchSize == ForwardInputs.patchSize else {
                 throw .unsupported("config patch_size is \(config.patchSize); only 16 is supported")
@@ -115,8 +115,8 @@ public final class PixelGPTModel: Sendable {
         let step = DecoderStep(batch: batch, newRows: length, offset: 0, keyMask: mask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
         for layer in packed.layers {
-            var noCache: LayerCache?
-            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
+            var noCache: LayerCache?, noRecord: DecoderLayerActivations?
+            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace, record: &noRecord)
             if options.hiddenStates { hiddenStates.append(x) }
         }
 
@@ -180,7 +180,7 @@ public final class PixelGPTModel: Sendable {
     /// The residual stream after the first `layerCount` decoder layers at the positions the pooled states
     /// depend on (`kept`, ascending; `states` [B · kept.count, H], before any norm): the shared part of
     /// `pooledHiddenStates` and of the trainable tail's inputs (`tailExamples`).
-    func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
+    package func pooledStream(_ inputs: ForwardInputs, at pooled: [Int], layers layerCount: Int) throws(ModelError) -> (kept: [Int], states: [Float]) {
         try check(inputs)
         let batch = inputs.batchSize, length = inputs.sequenceLength
         guard pooled.count == batch, pooled.allSatisfy({ (0..<length).contains($0) }) else {
@@ -197,8 +197,8 @@ public final class PixelGPTModel: Sendable {
         let step = DecoderStep(batch: batch, newRows: keptCount, offset: 0, keyMask: keyMask, positions: positions, cos: cos, sin: sin)
         var workspace = LayerWorkspace(rows: rows, model: self)
         for layer in packed.layers.prefix(layerCount) {
-            var noCache: LayerCache?
-            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace)
+            var noCache: LayerCache?, noRecord: DecoderLayerActivations?
+            decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace, record: &noRecord)
         }
         return (kept, x)
     }
@@ -286,16 +286,60 @@ public final class PixelGPTModel: Sendable {
 
     /// The rows one call of the decoder processes: `newRows` per sequence at positions offset ..< offset +
     /// newRows, attending to keys 0 ..< offset + newRows under `keyMask` [B, offset + newRows].
-    struct DecoderStep {
+    package struct DecoderStep: Sendable {
         let batch: Int
         let newRows: Int
         let offset: Int
         let keyMask: [Float]
-        /// Position of each new row, [B · newRows].
+        /// The row of `cos` / `sin` each new row's RoPE reads, [B · newRows]: its position id when the tables
+        /// are per position.
         let positions: [Int]
         let cos: [Float]
         let sin: [Float]
+        /// Only each sequence's last row leaves the layer: keys and values come from every row, the query,
+        /// attention output and MLP are computed for the last rows alone (the trainable tail's last layer,
+        /// whose other outputs nothing reads). Whole sequences only (no cache).
+        let lastRowsOnly: Bool
         var keyLength: Int { offset + newRows }
+        /// The rows whose outputs the step computes: `newRows` per sequence, or 1 with `lastRowsOnly`.
+        var queryLength: Int { lastRowsOnly ? 1 : newRows }
+
+        init(batch: Int, newRows: Int, offset: Int, keyMask: [Float], positions: [Int], cos: [Float], sin: [Float], lastRowsOnly: Bool = false) {
+            (self.batch, self.newRows, self.offset, self.keyMask, self.positions, self.cos, self.sin) = (batch, newRows, offset, keyMask, positions, cos, sin)
+            self.lastRowsOnly = lastRowsOnly
+        }
+
+        /// `batch` whole sequences of `length` rows with their key mask [B · L] and each row's RoPE angles
+        /// [B · L, d/2] (built for its own sequence: dynamic scaling depends on the sequence length).
+        package init(batch: Int, length: Int, keyMask: [Float], cos: [Float], sin: [Float], lastRowsOnly: Bool = false) {
+            precondition(keyMask.count == batch * length && cos.count == sin.count && cos.count % max(1, batch * length) == 0)
+            self.init(batch: batch, newRows: length, offset: 0, keyMask: keyMask, positions: Array(0..<(batch * length)), cos: cos, sin: sin,
+                      lastRowsOnly: lastRowsOnly)
+        }
+    }
+
+    /// What the backward pass of one decoder layer reads (llm.c's activations), written by the forward pass
+    /// itself (`decoderLayer(_:_:step:)`): the buffers of `LayerWorkspace` as the layer leaves them, plus
+    /// copies of those it overwrites on the way. Rows are the step's B · L rows; with `lastRowsOnly`, the
+    /// query-side values (q, attended, residual, mlpNormed, gate, up, activated) and the probabilities
+    /// ([B, n_h, 1, L]) are at each sequence's last row only.
+    package struct DecoderLayerActivations: Sendable {
+        /// x [R, H], the layer's input.
+        package internal(set) var input: [Float] = []
+        /// RMSNorm₁(x) [R, H].
+        package internal(set) var normed: [Float] = []
+        /// After RoPE: [R, n_h·d] and [R, n_kv·d]; v [R, n_kv·d].
+        package internal(set) var q: [Float] = [], k: [Float] = [], v: [Float] = []
+        /// Softmax weights [B, n_h, L, L] (`Kernels.attention`).
+        package internal(set) var probabilities: [Float] = []
+        /// softmax·v [R, n_h·d].
+        package internal(set) var attended: [Float] = []
+        /// r = x + o(attended) [R, H].
+        package internal(set) var residual: [Float] = []
+        /// RMSNorm₂(r) [R, H].
+        package internal(set) var mlpNormed: [Float] = []
+        /// gate(h2) before silu and up(h2) [R, I]; activated = silu(gate) ⊙ up [R, I].
+        package internal(set) var gate: [Float] = [], up: [Float] = [], activated: [Float] = []
     }
 
     /// One layer's keys and values after RoPE, [B, capacity, n_kv·d]: the whole sequence in a plain
@@ -347,16 +391,17 @@ public final class PixelGPTModel: Sendable {
         var gate: [Float]
         var up: [Float]
 
-        init(rows: Int, model: PixelGPTModel) {
+        /// Buffers for `rows` rows, of which `queryRows` (default all) are computed past the keys and values.
+        init(rows: Int, queryRows: Int? = nil, model: PixelGPTModel) {
             let h = model.hiddenSize, qWidth = model.heads * model.headDim, kvWidth = model.kvHeads * model.headDim
-            let i = model.config.intermediateSize
+            let i = model.config.intermediateSize, queries = queryRows ?? rows
             normed = Self.buffer(rows * h)
-            q = Self.buffer(rows * qWidth)
+            q = Self.buffer(queries * qWidth)
             k = Self.buffer(rows * kvWidth)
             v = Self.buffer(rows * kvWidth)
-            attended = Self.buffer(rows * qWidth)
-            gate = Self.buffer(rows * i)
-            up = Self.buffer(rows * i)
+            attended = Self.buffer(queries * qWidth)
+            gate = Self.buffer(queries * i)
+            up = Self.buffer(queries * i)
         }
 
         /// A buffer left unfilled: every kernel writes all of its output before anything reads it, so
@@ -368,34 +413,87 @@ public final class PixelGPTModel: Sendable {
 
     /// Pre-norm decoder layer (SPEC 3.6): r = x + Attn(RMSNorm₁(x)); out = r + MLP(RMSNorm₂(r)). Both
     /// residual adds happen inside the o_proj and down_proj GEMMs (beta = 1). Without a cache the step
-    /// covers the whole sequence and attention reads this layer's keys and values in place.
+    /// covers the whole sequence and attention reads this layer's keys and values in place; a last-rows step
+    /// (`DecoderStep.lastRowsOnly`) leaves x with each sequence's last row only. With `record`, the layer
+    /// also keeps what its backward pass reads (`DecoderLayerActivations`); every row computed has the same
+    /// bits either way (row-wise kernels, and attention that depends on a query's visible keys alone).
     func decoderLayer(_ layer: PackedWeights.Layer, _ x: inout [Float], step: DecoderStep, cache: inout LayerCache?,
-                      workspace ws: inout LayerWorkspace) {
+                      workspace ws: inout LayerWorkspace, record: inout DecoderLayerActivations?) {
         let rows = step.batch * step.newRows, w = layer.tensors
         // Attention: projections over all rows at once, RoPE on q and k, GQA, causal + padding mask.
+        record?.input = x
         KernelCalls.rmsNorm(into: &ws.normed, x, w.inputNorm, eps: rmsEps)
-        KernelCalls.linears(ws.normed, rows: rows, into: &ws.q, layer.q, &ws.k, layer.k, &ws.v, layer.v)
-        KernelCalls.rotary(&ws.q, heads: heads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
+        record?.normed = ws.normed
+        var queryRows = rows
+        if step.lastRowsOnly {
+            // Keys and values from every row; the query and everything after it at each sequence's last row.
+            precondition(cache == nil && step.offset == 0, "a last-rows step covers whole sequences")
+            let last = (1...step.batch).map { $0 * step.newRows - 1 }
+            queryRows = step.batch
+            KernelCalls.linears(ws.normed, rows: rows, into: &ws.k, layer.k, &ws.v, layer.v)
+            KernelCalls.linear(into: &ws.q, gatherRows(ws.normed, rows: last), rows: queryRows, layer.q)
+            KernelCalls.rotary(&ws.q, heads: heads, headDim: headDim, positions: last.map { step.positions[$0] }, cos: step.cos, sin: step.sin)
+            x = gatherRows(x, rows: last)
+        } else {
+            KernelCalls.linears(ws.normed, rows: rows, into: &ws.q, layer.q, &ws.k, layer.k, &ws.v, layer.v)
+            KernelCalls.rotary(&ws.q, heads: heads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
+        }
         KernelCalls.rotary(&ws.k, heads: kvHeads, headDim: headDim, positions: step.positions, cos: step.cos, sin: step.sin)
-        if cache != nil {
+        if cache == nil {
+            precondition(step.offset == 0, "a decoder step after position 0 needs the key cache")
+            let shape = AttentionShape(batch: step.batch, queryLength: step.queryLength, keyLength: step.newRows,
+                                       queryOffset: step.newRows - step.queryLength, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            if record != nil {
+                var probabilities = [Float](repeating: 0, count: step.batch * heads * step.queryLength * step.newRows)
+                KernelCalls.attention(into: &ws.attended, probabilities: &probabilities, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
+                record!.probabilities = probabilities
+            } else {
+                KernelCalls.attention(into: &ws.attended, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
+            }
+        } else {
+            precondition(record == nil, "recording covers whole sequences, without the key cache")
             cache!.append(keys: ws.k, values: ws.v, newRows: step.newRows, offset: step.offset)
             let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.keyLength,
                                        keyCapacity: cache!.capacity, queryOffset: step.offset,
                                        heads: heads, kvHeads: kvHeads, headDim: headDim)
             KernelCalls.attention(into: &ws.attended, q: ws.q, k: cache!.keys, v: cache!.values, keyMask: step.keyMask, shape: shape)
-        } else {
-            precondition(step.offset == 0, "a decoder step after position 0 needs the key cache")
-            let shape = AttentionShape(batch: step.batch, queryLength: step.newRows, keyLength: step.newRows,
-                                       heads: heads, kvHeads: kvHeads, headDim: headDim)
-            KernelCalls.attention(into: &ws.attended, q: ws.q, k: ws.k, v: ws.v, keyMask: step.keyMask, shape: shape)
         }
-        KernelCalls.linear(into: &x, ws.attended, rows: rows, layer.o, accumulate: true)
+        KernelCalls.linear(into: &x, ws.attended, rows: queryRows, layer.o, accumulate: true)
+        record?.residual = x
 
         // MLP: down(silu(gate(h)) ⊙ up(h)), no biases.
         KernelCalls.rmsNorm(into: &ws.normed, x, w.postAttentionNorm, eps: rmsEps)
-        KernelCalls.linears(ws.normed, rows: rows, into: &ws.gate, layer.gate, &ws.up, layer.up)
+        KernelCalls.linears(ws.normed, rows: queryRows, into: &ws.gate, layer.gate, &ws.up, layer.up)
+        record?.gate = ws.gate
         KernelCalls.swiGLU(gate: &ws.gate, up: ws.up)
-        KernelCalls.linear(into: &x, ws.gate, rows: rows, layer.down, accumulate: true)
+        KernelCalls.linear(into: &x, ws.gate, rows: queryRows, layer.down, accumulate: true)
+    }
+
+    /// One decoder layer with the given weights over whole sequences (`DecoderStep(batch:length:...)`),
+    /// and with `keepingActivations` what its backward pass reads: the trainable tail's forward pass. The
+    /// same function, and so the same bits, as the inference forward.
+    package func decoderLayer(_ layer: DecoderLayerWeights, _ x: inout [Float], step: DecoderStep,
+                             keepingActivations keep: Bool) -> DecoderLayerActivations? {
+        let queryRows = step.batch * step.queryLength
+        var workspace = LayerWorkspace(rows: step.batch * step.newRows, queryRows: queryRows, model: self)
+        var noCache: LayerCache?
+        var record: DecoderLayerActivations? = keep ? DecoderLayerActivations() : nil
+        decoderLayer(layer, &x, step: step, cache: &noCache, workspace: &workspace, record: &record)
+        guard var activations = record else { return nil }
+        (activations.q, activations.k, activations.v, activations.attended) = (workspace.q, workspace.k, workspace.v, workspace.attended)
+        // The MLP's norm reused the attention's (all-rows) buffer: its first rows are the query rows'.
+        activations.mlpNormed = Array(workspace.normed.prefix(queryRows * hiddenSize))
+        (activations.up, activations.activated) = (workspace.up, workspace.gate)
+        return activations
+    }
+
+    /// Rows `rows` of a [_, H] array, as [rows.count, H].
+    func gatherRows(_ x: [Float], rows: [Int]) -> [Float] {
+        let h = hiddenSize
+        var out: [Float] = []
+        out.reserveCapacity(rows.count * h)
+        for r in rows { out += x[(r * h)..<((r + 1) * h)] }
+        return out
     }
 
     /// Rows `range` of every sequence of a [B, L, H] array, as [B, range.count, H].

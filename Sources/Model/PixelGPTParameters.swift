@@ -21,63 +21,49 @@ public struct ParameterSpec: Equatable, Sendable {
         self.shape = shape
         self.initialization = initialization
     }
+
+    /// The tensor of `role` (in `layer`, for a layer role) under `config`, from the role table.
+    public init(_ role: TensorRole, layer: Int? = nil, config: PixelGPTConfig) {
+        self.init(name: role.name(layer: layer), shape: role.shape(config), initialization: role.row.initialization)
+    }
 }
 
 extension PixelGPTConfig {
-    public static let causalLMArchitecture = "ErniePixelForCausalLM"
-    public static let sequenceClassificationArchitecture = "ErniePixelForSequenceClassification"
 
     /// The class config.json names (architectures[0]); the released files say ErniePixelForCausalLM.
-    public var architecture: String { architectures?.first ?? Self.causalLMArchitecture }
+    public var architecture: String { architectures?.first ?? family.causalLMArchitecture }
 
-    /// The tensors a checkpoint of `architecture` holds (SPEC 2.1, 2.2): the CausalLM set, or for
-    /// sequence classification the `model.*` tensors plus a bias-free `score.weight` [num_labels, H].
+    /// Whether `architecture` is a sequence classifier (a `score` head instead of the lm heads, SPEC 4).
+    public var isSequenceClassifier: Bool { architecture == family.sequenceClassificationArchitecture }
+
+    /// Whether the token head is the token embedding matrix (tie_word_embeddings): then no checkpoint
+    /// stores it. transformers' rule (modeling_utils.py, `PreTrainedModel.tie_weights`): when
+    /// `config.tie_word_embeddings`, `_tie_or_clone_weights(get_output_embeddings(), get_input_embeddings())`
+    /// sets LlamaForCausalLM's `lm_head.weight` to `embed_tokens.weight` (the same Parameter), whatever the
+    /// file held, and `save_pretrained` drops the shared copy. LlamaConfig defaults the key to false, as here.
+    public var tokenHeadIsTied: Bool { tieWordEmbeddings }
+
+    /// The tensors a checkpoint of `architecture` holds (SPEC 2.1, 2.2), canonical names: the CausalLM set,
+    /// or for sequence classification the `model.*` tensors plus a bias-free `score.weight` [num_labels, H].
     public var stateDictParameters: [ParameterSpec] {
-        guard architecture == Self.sequenceClassificationArchitecture else { return causalLMParameters }
-        var specs = causalLMParameters.filter { !$0.name.hasPrefix("lm_") }
-        specs.append(ParameterSpec(name: "score.weight", shape: [numLabels ?? 2, hiddenSize], initialization: .normal))
-        return specs
+        parameters(heads: isSequenceClassifier ? [.score] : [.tokenHead, .pixelHead])
     }
 
-    /// The tensors of an `ErniePixelForCausalLM` state dict, in upstream module order.
-    public var causalLMParameters: [ParameterSpec] {
-        let h = hiddenSize, i = intermediateSize, d = headDimension, p = patchSize, c = numChannels
-        var specs: [ParameterSpec] = [
-            .init(name: "model.embed_patches.patch_embeddings.projection.weight", shape: [h, c, p, p], initialization: .normal),
-            .init(name: "model.embed_patches.patch_embeddings.projection.bias", shape: [h], initialization: .zeros),
-            .init(name: "model.embed_patches.patch_embeddings.norm.weight", shape: [h], initialization: .ones),
-            .init(name: "model.embed_patches.patch_embeddings.norm.bias", shape: [h], initialization: .zeros),
-            .init(name: "model.embed_tokens.weight", shape: [vocabSize, h], initialization: .normal),
-        ]
+    /// The tensors of the CausalLM state dict of this config's family, in upstream module order.
+    public var causalLMParameters: [ParameterSpec] { parameters(heads: [.tokenHead, .pixelHead]) }
+
+    /// The table's rows this config has: the family's embeddings, every layer (biases with
+    /// attention_bias), the final norm and the listed heads the family has (a tied token head is not stored).
+    func parameters(heads: Set<TensorRole>) -> [ParameterSpec] {
+        let table = TensorRole.table.filter { family.has($0.role) }
+        var specs = table.filter { $0.place == .embedding }.map { ParameterSpec($0.role, config: self) }
         for layer in 0..<numHiddenLayers {
-            let prefix = "model.layers.\(layer)."
-            specs += [
-                .init(name: prefix + "input_layernorm.weight", shape: [h], initialization: .ones),
-                .init(name: prefix + "self_attn.q_proj.weight", shape: [numAttentionHeads * d, h], initialization: .normal),
-                .init(name: prefix + "self_attn.k_proj.weight", shape: [keyValueHeads * d, h], initialization: .normal),
-                .init(name: prefix + "self_attn.v_proj.weight", shape: [keyValueHeads * d, h], initialization: .normal),
-                .init(name: prefix + "self_attn.o_proj.weight", shape: [h, numAttentionHeads * d], initialization: .normal),
-            ]
-            if attentionBias {
-                specs += [
-                    .init(name: prefix + "self_attn.q_proj.bias", shape: [numAttentionHeads * d], initialization: .zeros),
-                    .init(name: prefix + "self_attn.k_proj.bias", shape: [keyValueHeads * d], initialization: .zeros),
-                    .init(name: prefix + "self_attn.v_proj.bias", shape: [keyValueHeads * d], initialization: .zeros),
-                    .init(name: prefix + "self_attn.o_proj.bias", shape: [h], initialization: .zeros),
-                ]
-            }
-            specs += [
-                .init(name: prefix + "post_attention_layernorm.weight", shape: [h], initialization: .ones),
-                .init(name: prefix + "mlp.gate_proj.weight", shape: [i, h], initialization: .normal),
-                .init(name: prefix + "mlp.up_proj.weight", shape: [i, h], initialization: .normal),
-                .init(name: prefix + "mlp.down_proj.weight", shape: [h, i], initialization: .normal),
-            ]
+            specs += table.filter { $0.place == .layer && (attentionBias || !$0.role.isAttentionBias) }
+                .map { ParameterSpec($0.role, layer: layer, config: self) }
         }
-        specs += [
-            .init(name: "model.norm.weight", shape: [h], initialization: .ones),
-            .init(name: "lm_token_head.weight", shape: [vocabSize, h], initialization: .normal),
-            .init(name: "lm_pixel_head.weight", shape: [p * p * c, h], initialization: .normal),
-        ]
+        specs += table.filter { $0.place == .head && ($0.role == .finalNorm || heads.contains($0.role)) }
+            .filter { !($0.role == .tokenHead && tokenHeadIsTied) }
+            .map { ParameterSpec($0.role, config: self) }
         return specs
     }
 }

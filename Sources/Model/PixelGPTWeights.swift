@@ -1,4 +1,4 @@
-/// The weights of one PixelGPT (or vanilla Llama) model, by role, under the canonical
+/// The weights of one PixelGPT (or vanilla Llama) model, by role (`TensorRole`), under the canonical
 /// `ErniePixelForCausalLM` names (SPEC 2.1). Parts a checkpoint may lack are optional: a Llama has no patch
 /// embedding or pixel head, a sequence classifier has `score` and no lm heads, a CausalLM has no `score`.
 public struct PixelGPTWeights: Sendable {
@@ -17,12 +17,49 @@ public struct PixelGPTWeights: Sendable {
         public let qBias: WeightTensor?, kBias: WeightTensor?, vBias: WeightTensor?, oBias: WeightTensor?
         public let postAttentionNorm: WeightTensor
         public let gateProj: WeightTensor, upProj: WeightTensor, downProj: WeightTensor
+
+        /// The layer from its tensors by role (`TensorRole.layerRoles`): every role is required except the
+        /// attention biases, which must all be present or all absent.
+        public init(tensor: (TensorRole) throws -> WeightTensor?) throws {
+            func required(_ role: TensorRole) throws -> WeightTensor {
+                guard let t = try tensor(role) else { throw ModelError.missingWeight(role.rawValue) }
+                return t
+            }
+            inputNorm = try required(.attentionNorm)
+            (qProj, kProj, vProj, oProj) = (try required(.attentionQuery), try required(.attentionKey), try required(.attentionValue), try required(.attentionOutput))
+            (qBias, kBias, vBias, oBias) = (try tensor(.attentionQueryBias), try tensor(.attentionKeyBias), try tensor(.attentionValueBias), try tensor(.attentionOutputBias))
+            postAttentionNorm = try required(.mlpNorm)
+            (gateProj, upProj, downProj) = (try required(.mlpGate), try required(.mlpUp), try required(.mlpDown))
+        }
+
+        /// The tensor of a layer role, nil for an absent bias.
+        public subscript(role: TensorRole) -> WeightTensor? {
+            switch role {
+            case .attentionNorm: inputNorm
+            case .attentionQuery: qProj
+            case .attentionKey: kProj
+            case .attentionValue: vProj
+            case .attentionOutput: oProj
+            case .attentionQueryBias: qBias
+            case .attentionKeyBias: kBias
+            case .attentionValueBias: vBias
+            case .attentionOutputBias: oBias
+            case .mlpNorm: postAttentionNorm
+            case .mlpGate: gateProj
+            case .mlpUp: upProj
+            case .mlpDown: downProj
+            default: nil
+            }
+        }
+
+        public var allTensors: [WeightTensor] { TensorRole.layerRoles.compactMap { self[$0] } }
     }
 
     public let patchEmbedding: PatchEmbedding?
     public let tokenEmbedding: WeightTensor?
     public let layers: [DecoderLayer]
     public let finalNorm: WeightTensor
+    /// lm_token_head; with tie_word_embeddings, the token embedding itself (the same storage).
     public let tokenHead: WeightTensor?
     public let pixelHead: WeightTensor?
     /// `score.weight` [num_labels, H], no bias (SPEC 4).
@@ -31,54 +68,53 @@ public struct PixelGPTWeights: Sendable {
     public var numLabels: Int? { score?.shape[0] }
 
     /// Picks every tensor `config` implies from `tensor` (canonical name → tensor, nil when absent) and
-    /// checks its shape against the parameter table. Decoder layers and the final norm are required; the
-    /// embeddings and heads are taken when present, and at least one embedding must be.
+    /// checks its shape against the role table. Decoder layers and the final norm are required; the
+    /// embeddings and heads are taken when present, and at least one embedding must be. With
+    /// tie_word_embeddings the token head is the token embedding, whatever the file holds (transformers ties
+    /// them on load; `PixelGPTConfig.tokenHeadIsTied`).
     public init(config: PixelGPTConfig, tensor: (String) throws -> WeightTensor?) throws {
-        let expected = Dictionary(uniqueKeysWithValues: config.causalLMParameters.map { ($0.name, $0.shape) })
-        func optional(_ name: String) throws -> WeightTensor? {
+        let family = config.family
+        func optional(_ role: TensorRole, layer: Int? = nil) throws -> WeightTensor? {
+            guard family.has(role) else { return nil }
+            let name = role.name(layer: layer)
             guard let t = try tensor(name) else { return nil }
-            let want = expected[name]!
+            let want = role.shape(config)
             guard t.shape == want else { throw ModelError.weightShape(name: name, expected: want, actual: t.shape) }
             return t
         }
-        func required(_ name: String) throws -> WeightTensor {
-            guard let t = try optional(name) else { throw ModelError.missingWeight(name) }
+        func required(_ role: TensorRole, layer: Int? = nil) throws -> WeightTensor {
+            guard let t = try optional(role, layer: layer) else { throw ModelError.missingWeight(role.name(layer: layer)) }
             return t
         }
-        let patch = "model.embed_patches.patch_embeddings."
-        let patchParts = try [patch + "projection.weight", patch + "projection.bias", patch + "norm.weight", patch + "norm.bias"].map { try optional($0) }
+        let patchRoles: [TensorRole] = [.patchProjection, .patchProjectionBias, .patchNorm, .patchNormBias]
+        let patchParts = try patchRoles.map { try optional($0) }
         if patchParts.allSatisfy({ $0 != nil }) {
             patchEmbedding = PatchEmbedding(projection: patchParts[0]!, projectionBias: patchParts[1]!, normWeight: patchParts[2]!, normBias: patchParts[3]!)
-        } else if patchParts.contains(where: { $0 != nil }) {
+        } else if let missing = zip(patchRoles, patchParts).first(where: { $0.1 == nil }), patchParts.contains(where: { $0 != nil }) {
             // Half a patch embedding is a broken checkpoint, not a text-only one.
-            let missing = zip(["projection.weight", "projection.bias", "norm.weight", "norm.bias"], patchParts).first { $0.1 == nil }!.0
-            throw ModelError.missingWeight(patch + missing)
+            throw ModelError.missingWeight(missing.0.name())
         } else {
             patchEmbedding = nil
         }
-        tokenEmbedding = try optional("model.embed_tokens.weight")
-        if patchEmbedding == nil && tokenEmbedding == nil { throw ModelError.missingWeight("model.embed_tokens.weight") }
+        tokenEmbedding = try optional(.tokenEmbedding)
+        if patchEmbedding == nil && tokenEmbedding == nil { throw ModelError.missingWeight(TensorRole.tokenEmbedding.name()) }
         layers = try (0..<config.numHiddenLayers).map { i in
-            let p = "model.layers.\(i)."
-            func bias(_ projection: String) throws -> WeightTensor? {
-                config.attentionBias ? try required(p + "self_attn.\(projection).bias") : nil
+            try DecoderLayer { role in
+                role.isAttentionBias && !config.attentionBias ? nil : try required(role, layer: i)
             }
-            return DecoderLayer(
-                inputNorm: try required(p + "input_layernorm.weight"),
-                qProj: try required(p + "self_attn.q_proj.weight"), kProj: try required(p + "self_attn.k_proj.weight"),
-                vProj: try required(p + "self_attn.v_proj.weight"), oProj: try required(p + "self_attn.o_proj.weight"),
-                qBias: try bias("q_proj"), kBias: try bias("k_proj"), vBias: try bias("v_proj"), oBias: try bias("o_proj"),
-                postAttentionNorm: try required(p + "post_attention_layernorm.weight"),
-                gateProj: try required(p + "mlp.gate_proj.weight"), upProj: try required(p + "mlp.up_proj.weight"),
-                downProj: try required(p + "mlp.down_proj.weight"))
         }
-        finalNorm = try required("model.norm.weight")
-        tokenHead = try optional("lm_token_head.weight")
-        pixelHead = try optional("lm_pixel_head.weight")
-        if let s = try tensor("score.weight") {
+        finalNorm = try required(.finalNorm)
+        if config.tokenHeadIsTied, let embedding = tokenEmbedding {
+            tokenHead = embedding
+        } else {
+            tokenHead = try optional(.tokenHead)
+        }
+        pixelHead = try optional(.pixelHead)
+        let scoreName = TensorRole.score.name()
+        if let s = try tensor(scoreName) {
             let labels = config.numLabels ?? s.shape.first ?? 0
             guard s.shape == [labels, config.hiddenSize], labels >= 1 else {
-                throw ModelError.weightShape(name: "score.weight", expected: [labels, config.hiddenSize], actual: s.shape)
+                throw ModelError.weightShape(name: scoreName, expected: [labels, config.hiddenSize], actual: s.shape)
             }
             score = s
         } else {
@@ -86,17 +122,15 @@ public struct PixelGPTWeights: Sendable {
         }
     }
 
-    /// Every tensor held, for memory accounting.
+    /// Every tensor held once (a tied token head is the token embedding), for memory accounting.
     public var allTensors: [WeightTensor] {
         var all: [WeightTensor] = []
         if let p = patchEmbedding { all += [p.projection, p.projectionBias, p.normWeight, p.normBias] }
         if let tokenEmbedding { all.append(tokenEmbedding) }
-        for l in layers {
-            all += [l.inputNorm, l.qProj, l.kProj, l.vProj, l.oProj, l.postAttentionNorm, l.gateProj, l.upProj, l.downProj]
-            all += [l.qBias, l.kBias, l.vBias, l.oBias].compactMap { $0 }
-        }
+        for l in layers { all += l.allTensors }
         all.append(finalNorm)
-        all += [tokenHead, pixelHead, score].compactMap { $0 }
+        if let tokenHead, tokenHead.name != tokenEmbedding?.name { all.append(tokenHead) }
+        all += [pixelHead, score].compactMap { $0 }
         return all
     }
 }

@@ -4,6 +4,7 @@ import Support
 import Model
 import TestSupport
 import Testing
+import Training
 @testable import Eval
 
 /// `--head finetune --train-layers K`: the `TailTrainable` behind it, and whole runs on a tiny random

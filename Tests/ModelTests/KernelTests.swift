@@ -255,6 +255,48 @@ import Testing
         expectClose(run(q, k, v, mask, shape, reference: false, threads: threads), run(q, k, v, mask, shape, reference: true), "attention L=150, \(threads) threads")
     }
 
+    /// The softmax weights attention hands the trainable tail's backward pass: zero at keys a query does
+    /// not see, 1/L everywhere for a query that sees none, rows summing to 1, and out = P·V; asking for them
+    /// leaves the output's bits as they are. Several query blocks, left padding and holes, both thread counts.
+    @Test(arguments: [1, 2])
+    func attentionProbabilities(threads: Int) {
+        var random = TestRandom(state: UInt64(70 + threads))
+        let batch = 2, length = 100, heads = 4, kvHeads = 2, d = 8
+        var mask = [Float](repeating: 1, count: batch * length)
+        for j in 0..<10 { mask[j] = 0 }                                             // row 0: left padding
+        for j in stride(from: 2, to: length, by: 5) { mask[length + j] = 0 }        // row 1: holes
+        let q = random.array(batch * length * heads * d, scale: 2)
+        let k = random.array(batch * length * kvHeads * d, scale: 2), v = random.array(batch * length * kvHeads * d)
+        let shape = AttentionShape(batch: batch, queryLength: length, keyLength: length, heads: heads, kvHeads: kvHeads, headDim: d)
+        var out = [Float](repeating: .nan, count: batch * length * heads * d)
+        var probabilities = [Float](repeating: 0, count: batch * heads * length * length)
+        KernelThreads.$override.withValue(threads) {
+            KernelCalls.attention(into: &out, probabilities: &probabilities, q: q, k: k, v: v, keyMask: mask, shape: shape)
+        }
+        #expect(out == run(q, k, v, mask, shape, reference: false, threads: threads))
+        var worst = 0.0
+        for b in 0..<batch {
+            for head in 0..<heads {
+                let g = shape.kvHead(ofQueryHead: head)
+                for i in 0..<length {
+                    let row = Array(probabilities[(((b * heads + head) * length + i) * length)..<(((b * heads + head) * length + i + 1) * length)])
+                    let visible = (0..<length).map { $0 <= i && mask[b * length + $0] == 1 }
+                    if visible.contains(true) {
+                        #expect(zip(row, visible).allSatisfy { $1 || $0 == 0 }, "b \(b) head \(head) query \(i): weight on a key it does not see")
+                    } else {
+                        #expect(row.allSatisfy { $0 == 1 / Float(length) }, "b \(b) head \(head) query \(i): not uniform")
+                    }
+                    #expect(abs(row.reduce(0) { $0 + Double($1) } - 1) < 1e-5)
+                    for m in 0..<d {
+                        let weighted = (0..<length).reduce(0.0) { $0 + Double(row[$1]) * Double(v[(b * length + $1) * kvHeads * d + g * d + m]) }
+                        worst = max(worst, abs(weighted - Double(out[(b * length + i) * heads * d + head * d + m])))
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-5, "out vs P·V: \(worst)")
+    }
+
     /// GQA is repeat-interleave: with 4 query heads on 2 KV heads, head 1 reads KV head 0 (not 1).
     @Test func gqaMapping() {
         let shape = AttentionShape(batch: 1, queryLength: 1, keyLength: 1, heads: 16, kvHeads: 8, headDim: 64)

@@ -3,6 +3,7 @@ import Foundation
 import Support
 import Testing
 @testable import Model
+@testable import Training
 
 /// The trainable tail's gradients are exact (issue 9, item 2): every tensor kind's analytic gradient
 /// against central finite differences of the Double reference loss, and plain gradient descent on them
@@ -15,15 +16,16 @@ import Testing
         var description: String { "K=\(trainLayers) bias=\(attentionBias) \(problem)" }
     }
 
-    /// Pair rows (masked pixel slots, text at offset positions, a pooled row that is masked), pixel rows
-    /// (one with no visible key, attending uniformly) and text rows, as one batch, on a random model whose tail parameters are perturbed off their initial values.
+    /// Pair rows (masked pixel slots, text at offset positions, a pooled row that is masked, a pooled row
+    /// inside its example), pixel rows (one with no visible key, attending uniformly) and text rows, as one batch, on a random model whose tail parameters are perturbed off their initial values.
     static func problem(_ c: Case) throws -> (tail: TrainableTail, batch: [TailExample], targets: [Double]) {
         let labels = c.problem == .regression ? 1 : 3
         let model = try TrainingFixtures.model(TrainingFixtures.config(layers: 3, attentionBias: c.attentionBias, numLabels: labels))
         let batch = try model.tailExamples(TrainingFixtures.inputs(.pair), trainLayers: c.trainLayers)
             + model.tailExamples(TrainingFixtures.inputs(.pixel), trainLayers: c.trainLayers)
             + model.tailExamples(TrainingFixtures.inputs(.text), trainLayers: c.trainLayers)
-        let targets: [Double] = c.problem == .regression ? [0.5, 3.1, 1.2, 4.4, 2.0, 0.1, 2.5, 1.7, 3.3] : [0, 2, 1, 1, 0, 2, 2, 0, 1]
+            + model.tailExamples(TrainingFixtures.pairPoolingAMaskedSlot(), trainLayers: c.trainLayers)
+        let targets: [Double] = c.problem == .regression ? [0.5, 3.1, 1.2, 4.4, 2.0, 0.1, 2.5, 1.7, 3.3, 1.1, 2.9] : [0, 2, 1, 1, 0, 2, 2, 0, 1, 2, 0]
         let tail = try TrainableTail(model: model, trainLayers: c.trainLayers, numLabels: labels)
         TrainingFixtures.perturb(tail, scale: 0.2, seed: 9)
         return (tail, batch, targets)

@@ -3,10 +3,11 @@ import Foundation
 import Support
 import Testing
 @testable import Model
+@testable import Training
 
-/// The trainable tail's forward pass equals the model's (issue 9, item 2): for K = 0 ... N layers, in
-/// every modality with padding, its logits are the model's pooled logits; and its parameters are the
-/// checkpoint's tensors under their checkpoint names.
+/// The trainable tail's forward pass is the model's (issue 9, item 2; issue 15): for K = 0 ... N layers, in
+/// every modality with padding, its logits are the model's pooled logits bit for bit; and its parameters
+/// are the checkpoint's tensors under their checkpoint names.
 @Suite struct TrainingTailTests {
     @Test(arguments: [Modality.text, .pixel, .pair])
     func logitsMatchTheModel(modality: Modality) throws {
@@ -16,13 +17,29 @@ import Testing
         for k in 0...model.config.numHiddenLayers {
             let tail = try TrainableTail(model: model, trainLayers: k, numLabels: 3)
             let examples = try model.tailExamples(inputs, trainLayers: k)
-            let logits = examples.flatMap { tail.logits($0) }
-            #expect(relativeError(logits, expected) < 1e-5, "\(modality) K=\(k)")
-            #expect(relativeError(tail.logits(examples), expected) < 1e-5, "\(modality) K=\(k), batched")
+            // The tail runs the model's own decoder layer: the inference bits, alone or batched.
+            #expect(examples.flatMap { tail.logits($0) } == expected, "\(modality) K=\(k)")
+            #expect(tail.logits(examples) == expected, "\(modality) K=\(k), batched")
             // The Double reference that the gradient tests differentiate computes the same function.
             let parameters = tail.parameters.map(Double.init)
             let reference = examples.flatMap { tail.referenceLogits($0, parameters: parameters) }
             #expect(relativeError(reference.map(Float.init), expected) < 1e-5, "\(modality) K=\(k), reference")
+        }
+    }
+
+    /// A pooled row inside its example (it sees no key, so the example keeps the whole sequence): the last
+    /// layer runs every row, and the logits are still the model's bits.
+    @Test func pooledRowInsideItsExample() throws {
+        let model = try TrainingFixtures.model(TrainingFixtures.config(numLabels: 3))
+        let inputs = try TrainingFixtures.pairPoolingAMaskedSlot()
+        let expected = try #require(try model.forward(inputs).pooledLogits)
+        for k in 0...model.config.numHiddenLayers {
+            let examples = try model.tailExamples(inputs, trainLayers: k)
+            if k > 0 { #expect(examples[0].length == 9 && examples[0].pooledRow == 3, "K=\(k)") }
+            let tail = try TrainableTail(model: model, trainLayers: k, numLabels: 3)
+            #expect(tail.logits(examples) == expected, "K=\(k)")
+            let reference = examples.flatMap { tail.referenceLogits($0, parameters: tail.parameters.map(Double.init)) }
+            #expect(relativeError(reference.map(Float.init), expected) < 1e-5, "K=\(k), reference")
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Support
 import TestSupport
 @testable import Model
+@testable import Training
 
 /// Tiny random PixelGPT models and inputs for the `TrainableTail` tests: several layers, GQA (4 query
 /// heads over 2 KV heads), and weights large enough (initializer_range 0.3) that every layer, the
@@ -61,6 +62,14 @@ enum TrainingFixtures {
         case .pixel: try pixels(patches: [4, 7, 0], width: 7, seed: 2)
         case .pair: try pixels(patches: [3, 5, 2], width: 6, text: text(lengths: [4, 6, 2], width: 6, seed: 3), seed: 4)
         }
+    }
+
+    /// Pair mode where row 0's pooled slot sees no key: every patch masked and the text left-padded, so it
+    /// pools P − 1 (SPEC 4) and its tail example is the whole sequence with the pooled row inside it.
+    static func pairPoolingAMaskedSlot() throws -> ForwardInputs {
+        let text = try ForwardInputs(inputIds: InputArray(shape: [2, 5], values: [2, 2, 7, 8, 9, 5, 6, 7, 2, 2]),
+                                     attentionMask: InputArray(shape: [2, 5], values: [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]))
+        return try pixels(patches: [0, 3], width: 4, text: text, seed: 6)
     }
 
     /// N(0, scale²)-ish noise on every parameter, so norm gains and biases are not at their 1 and 0.

@@ -47,14 +47,20 @@ extension Kernels {
     /// query heads sharing a KV head (GQA, SPEC 3.6.5) are stacked into one GEMM per block. A query with no
     /// visible key (a leading left-padding position) gets what the eager upstream computes with its
     /// additive finfo.min mask: uniform weights over all keys, the mean of v.
+    ///
+    /// With `probabilities` ([B, heads, queryLength, keyLength], zero-filled by the caller) the softmax
+    /// weights are also written there at their keys' places, 1/keyLength everywhere for a query with no
+    /// visible key: what a backward pass reads (the trainable tail).
     public static func attention(
         _ out: UnsafeMutableBufferPointer<Float>, q: UnsafeBufferPointer<Float>, k: UnsafeBufferPointer<Float>,
-        v: UnsafeBufferPointer<Float>, keyMask: UnsafeBufferPointer<Float>, shape s: AttentionShape, threads: Int = 1
+        v: UnsafeBufferPointer<Float>, keyMask: UnsafeBufferPointer<Float>, shape s: AttentionShape, threads: Int = 1,
+        probabilities: UnsafeMutableBufferPointer<Float>? = nil
     ) {
         let d = s.headDim, qWidth = s.heads * d, kvWidth = s.kvHeads * d, group = s.heads / s.kvHeads
         precondition(s.heads % s.kvHeads == 0 && q.count >= s.batch * s.queryLength * qWidth && out.count >= s.batch * s.queryLength * qWidth)
         precondition(k.count >= s.batch * s.keyCapacity * kvWidth && v.count >= k.count && keyMask.count >= s.batch * s.keyLength)
         precondition(s.keyLength <= s.keyCapacity && s.queryOffset + s.queryLength <= s.keyLength)
+        precondition(probabilities.map { $0.count >= s.batch * s.heads * s.queryLength * s.keyLength } ?? true)
         guard s.batch > 0, s.queryLength > 0, d > 0 else { return }
         let block = min(attentionQueryBlock, s.queryLength), stacked = group * block
         // Scores are (q·k)/√d as upstream divides them. When √d is a power of two (d = 16, 64, 256) scaling the
@@ -127,6 +133,20 @@ extension Kernels {
                             }
                             gemm(op.baseAddress!, leading: d, sp.baseAddress!, leading: keyCount, kMajor: UnsafePointer(vp.baseAddress!),
                                  leading: valueStride, rows: rows, n: d, k: keyCount, instructionSet: isa)
+                        }
+                        if let probabilities {
+                            // Packed row hh·n + i is query start + i of head g·group + hh; its entry t is key visibleKeys[t].
+                            for hh in 0..<group {
+                                for i in 0..<n {
+                                    let target = probabilities.baseAddress! + (((b * s.heads + g * group + hh) * s.queryLength) + start + i) * s.keyLength
+                                    if counts[i] == 0 {
+                                        target.update(repeating: 1 / Float(s.keyLength), count: s.keyLength)
+                                    } else {
+                                        let source = sp.baseAddress! + (hh * n + i) * keyCount
+                                        for t in 0..<counts[i] { target[visibleKeys[t]] = source[t] }
+                                    }
+                                }
+                            }
                         }
                         for row in 0..<rows where counts[row % n] == 0 {
                             if !meanReady {

@@ -1,6 +1,6 @@
 /// Array front-ends of the kernels for the forward pass: each allocates its output and hands the kernel
 /// buffers, so that the model code stays free of pointers.
-enum KernelCalls {
+package enum KernelCalls {
     /// y = x·Wᵀ (+ b) over `rows` rows; W packed [out, in] with its bias.
     static func linear(_ x: [Float], rows: Int, _ w: PackedMatrix) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * w.rows) { out, initialized in
@@ -35,7 +35,7 @@ enum KernelCalls {
         }
     }
 
-    static func rotary(_ x: inout [Float], heads: Int, headDim: Int, positions: [Int], cos: [Float], sin: [Float]) {
+    package static func rotary(_ x: inout [Float], heads: Int, headDim: Int, positions: [Int], cos: [Float], sin: [Float]) {
         KernelProfile.measure("rotary") {
             x.withUnsafeMutableBufferPointer { xs in
                 positions.withUnsafeBufferPointer { ps in
@@ -121,7 +121,25 @@ enum KernelCalls {
         }
     }
 
-    static func add(_ x: inout [Float], _ y: [Float]) {
+    /// `attention(into:)` that also writes the softmax weights [B, heads, queryLength, keyLength].
+    static func attention(into out: inout [Float], probabilities: inout [Float], q: [Float], k: [Float], v: [Float], keyMask: [Float],
+                          shape: AttentionShape) {
+        q.withUnsafeBufferPointer { qs in
+            k.withUnsafeBufferPointer { ks in
+                v.withUnsafeBufferPointer { vs in
+                    keyMask.withUnsafeBufferPointer { m in
+                        probabilities.withUnsafeMutableBufferPointer { p in
+                            out.withUnsafeMutableBufferPointer {
+                                Kernels.attention($0, q: qs, k: ks, v: vs, keyMask: m, shape: shape, threads: KernelThreads.current, probabilities: p)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    package static func add(_ x: inout [Float], _ y: [Float]) {
         KernelProfile.measure("residual add") {
             precondition(x.count == y.count)
             for i in x.indices { x[i] += y[i] }

@@ -6,7 +6,7 @@ import Support
 /// can override for its own work with `KernelThreads.$override.withValue(n) { ... }`. The count changes
 /// only the speed: every kernel splits its work so that no output element's arithmetic depends on the
 /// split (docs/numerics.md), which the invariance tests check for 1, 2 and 4 threads.
-enum KernelThreads {
+package enum KernelThreads {
     private final class Default: @unchecked Sendable {
         // @unchecked: `count` is only touched under `lock`.
         let lock = NSLock()
@@ -18,7 +18,7 @@ enum KernelThreads {
     @TaskLocal static var override: Int?
 
     /// The count in force for the current task.
-    static var current: Int { override ?? processDefault.lock.withLock { processDefault.count } }
+    package static var current: Int { override ?? processDefault.lock.withLock { processDefault.count } }
 
     static func setDefault(_ count: Int) { processDefault.lock.withLock { processDefault.count = max(1, count) } }
 

@@ -1,3 +1,5 @@
+import Model
+
 /// One row's input to the trainable tail (`TrainableTail`): the hidden states entering decoder layer N − K,
 /// reduced to the rows the pooled output depends on. Causality (SPEC 3.5) means the pooled row only sees
 /// keys at or before it, and a masked key is seen by no row, so only the unmasked rows up to the pooled
@@ -46,7 +48,7 @@ extension PixelGPTModel {
         let (kept, states) = try pooledStream(inputs, at: pooled, layers: n - k)
         let slot = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
         let mask = inputs.attentionMask
-        let length = inputs.sequenceLength, h = hiddenSize, keptCount = kept.count
+        let length = inputs.sequenceLength, h = config.hiddenSize, keptCount = kept.count
         return (0..<inputs.batchSize).map { b in
             let rowMask = Array(mask[(b * length)..<((b + 1) * length)])
             let p = pooled[b]

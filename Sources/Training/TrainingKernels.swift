@@ -1,8 +1,9 @@
 import COpenBLAS
 import Foundation
+import Model
 
-/// The queries of one example in the training attention: q rows queryStart ..< queryStart + queryCount sit
-/// at rows firstQueryRow, firstQueryRow + 1, ... of the example, whose keys and values are rows
+/// The queries of one example in the attention's backward pass: q rows queryStart ..< queryStart + queryCount
+/// sit at rows firstQueryRow, firstQueryRow + 1, ... of the example, whose keys and values are rows
 /// keyStart ..< keyStart + keyCount of k and v. The query at example row i sees key j when j ≤ i and
 /// keyMask[j] == 1 (SPEC 3.5); a query that sees none weighs all keyCount keys equally, like upstream's
 /// additive finfo.min mask (`Kernels.attention`).
@@ -19,9 +20,9 @@ struct AttentionBlock: Sendable {
 }
 
 /// The backward passes of the decoder's kernels, for `TrainableTail`. Their forward passes are the model's
-/// own kernels (`Kernels.linear`, `rmsNorm`, `rotary`, `swiGLU`), except attention, which here also returns
-/// its probabilities. The tail's Double reference (`TrainableTail.referenceLoss`) and finite differences
-/// are what the tests hold these against.
+/// own (`PixelGPTModel.decoderLayer`, which also hands out the attention's probabilities). The tail's
+/// Double reference (Tests/TrainingTests/TailReference.swift) and finite differences are what the tests
+/// hold these against.
 extension Kernels {
     /// For y = x·Wᵀ + b (W [out, in]): weightGradient += dyᵀ·x, biasGradient += Σ_rows dy, dx = dy·W.
     static func linearBackward(
@@ -67,61 +68,7 @@ extension Kernels {
         }
     }
 
-    /// Attention that also keeps its softmax probabilities for the backward pass, per example and head as
-    /// in the model's kernel: S = Q·Kᵀ (one SGEMM), masked softmax in fp32 over S/√d, O = P·V (one SGEMM).
-    /// GQA as in `AttentionShape.kvHead` (SPEC 3.6.5-6).
-    static func attentionForward(
-        _ out: UnsafeMutableBufferPointer<Float>, probabilities: UnsafeMutableBufferPointer<Float>,
-        q: UnsafeBufferPointer<Float>, k: UnsafeBufferPointer<Float>, v: UnsafeBufferPointer<Float>,
-        keyMask: UnsafeBufferPointer<Float>, blocks: UnsafeBufferPointer<AttentionBlock>, heads: Int, kvHeads: Int, headDim: Int
-    ) {
-        let d = headDim, qWidth = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
-        let scale = Float(d).squareRoot()
-        for block in blocks {
-            let nq = block.queryCount, nk = block.keyCount
-            precondition(q.count >= (block.queryStart + nq) * qWidth && out.count >= (block.queryStart + nq) * qWidth)
-            precondition(k.count >= (block.keyStart + nk) * kvWidth && v.count == k.count && keyMask.count >= block.keyStart + nk)
-            precondition(probabilities.count >= block.probabilityOffset + heads * block.probabilityCount)
-            let mask = UnsafeBufferPointer(rebasing: keyMask[block.keyStart..<(block.keyStart + nk)])
-            for head in 0..<heads {
-                let g = head / group
-                let qBase = q.baseAddress! + block.queryStart * qWidth + head * d
-                let kBase = k.baseAddress! + block.keyStart * kvWidth + g * d
-                let vBase = v.baseAddress! + block.keyStart * kvWidth + g * d
-                let pBase = probabilities.baseAddress! + block.probabilityOffset + head * block.probabilityCount
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(nq), Int32(nk), Int32(d),
-                            1, qBase, Int32(qWidth), kBase, Int32(kvWidth), 0, pBase, Int32(nk))
-                for i in 0..<nq {
-                    let row = UnsafeMutableBufferPointer(start: pBase + i * nk, count: nk)
-                    let limit = block.firstQueryRow + i
-                    var maximum = -Float.infinity
-                    for j in 0..<nk {
-                        if j <= limit && mask[j] == 1 {
-                            row[j] /= scale
-                            maximum = max(maximum, row[j])
-                        } else {
-                            row[j] = -.infinity
-                        }
-                    }
-                    guard maximum > -.infinity else {
-                        row.update(repeating: 1 / Float(nk))
-                        continue
-                    }
-                    var sum: Float = 0
-                    for j in 0..<nk {
-                        let e = row[j] == -.infinity ? 0 : expf(row[j] - maximum)
-                        row[j] = e
-                        sum += e
-                    }
-                    for j in 0..<nk { row[j] /= sum }
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(nq), Int32(d), Int32(nk),
-                            1, pBase, Int32(nk), vBase, Int32(kvWidth), 0, out.baseAddress! + block.queryStart * qWidth + head * d, Int32(qWidth))
-            }
-        }
-    }
-
-    /// Backward of `attentionForward`: writes dq, accumulates into dk and dv (zeroed by the caller). From
+    /// Backward of `Kernels.attention` given its probabilities: writes dq, accumulates into dk and dv (zeroed by the caller). From
     /// O = P·V: dP = dO·Vᵀ and dV += Pᵀ·dO; through the softmax dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √d (0 for
     /// a uniform row, whose weights do not depend on q or k); from S = Q·Kᵀ: dQ = dS·K and dK += dSᵀ·Q.
     static func attentionBackward(

@@ -1,7 +1,10 @@
 import Foundation
+import Model
+@testable import Training
 
 /// The tail's forward pass written once more, in Double, row by row from the SPEC formulas and without
-/// any of the fast path's shortcuts (every row through every layer, attention with an explicit mask).
+/// any of the fast path's shortcuts (every row through every layer, attention with an explicit mask). It
+/// lives with the tests: the tail itself runs the model's decoder layer.
 /// Tests hold `TrainableTail` against it and take finite differences of it, which are exact enough in
 /// Double to check the Float gradients.
 extension TrainableTail {

@@ -1,3 +1,5 @@
+import Model
+
 /// Array front-ends of the kernels for `TrainableTail`, as `KernelCalls` is for the forward pass: weights
 /// are `TailTensor` slices of the flat parameter vector, weight gradients accumulate into the same slices
 /// of a gradient vector, and the tail's code stays free of pointers.
@@ -66,30 +68,6 @@ enum TrainingCalls {
             }
             initialized = x.count
         }
-    }
-
-    /// The attention output [Q, heads·d] and the probabilities the backward pass reads.
-    static func attention(q: [Float], k: [Float], v: [Float], keyMask: [Float], blocks: [AttentionBlock],
-                          heads: Int, kvHeads: Int, headDim: Int) -> (out: [Float], probabilities: [Float]) {
-        var out = [Float](repeating: 0, count: q.count)
-        var probabilities = [Float](repeating: 0, count: blocks.last.map { $0.probabilityOffset + heads * $0.probabilityCount } ?? 0)
-        out.withUnsafeMutableBufferPointer { o in
-            probabilities.withUnsafeMutableBufferPointer { p in
-                q.withUnsafeBufferPointer { qs in
-                    k.withUnsafeBufferPointer { ks in
-                        v.withUnsafeBufferPointer { vs in
-                            keyMask.withUnsafeBufferPointer { m in
-                                blocks.withUnsafeBufferPointer {
-                                    Kernels.attentionForward(o, probabilities: p, q: qs, k: ks, v: vs, keyMask: m, blocks: $0,
-                                                             heads: heads, kvHeads: kvHeads, headDim: headDim)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return (out, probabilities)
     }
 
     static func attentionBackward(_ dOut: [Float], q: [Float], k: [Float], v: [Float], probabilities: [Float], keyMask: [Float],
