@@ -7,7 +7,7 @@ import SafeTensors
 import Text
 
 /// The main job: a checkpoint, a list of tasks and a modality in; per-row samples, metrics and results.json
-/// out (DESIGN.md, "The data path of one evaluation"). table.md is the Report module's (`RunTable`).
+/// out. table.md is the Report module's (`RunTable`).
 public final class EvaluationRun {
     public enum HeadKind: String, Sendable, CaseIterable {
         /// The checkpoint's own bias-free score (fine-tuned checkpoints).

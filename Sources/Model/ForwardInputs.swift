@@ -21,7 +21,7 @@ public struct InputArray<Element: Sendable>: Sendable {
 }
 
 /// The inputs of one forward pass, checked for shape and consistency (not yet against a model; see
-/// `PixelGPTModel.check`). Names in errors are the numerics contract's tensor names (DESIGN.md).
+/// `PixelGPTModel.check`). Names in errors are the numerics contract's tensor names (docs/numerics.md).
 public struct ForwardInputs: Sendable {
     public let modality: Modality
     public let batchSize: Int

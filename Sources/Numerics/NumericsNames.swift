@@ -2,7 +2,7 @@ import Checkpoints
 import Foundation
 
 /// How numerics dumps name their tensors. A dump holds one or several input groups; every tensor of a group
-/// is the numerics-contract name (DESIGN.md) behind the group's prefix: `text.input_ids`,
+/// is the numerics-contract name (docs/numerics.md) behind the group's prefix: `text.input_ids`,
 /// `text.hidden_states.3`, `pair.pooled_logits`. A file without prefixes (what `pixelgpt forward` writes,
 /// or PyTorch with the contract names) is one group named "". Summarised tensors add `.summary` ([mean,
 /// rms, max-abs]) or `.projection` (a fixed random projection of the last axis) to the contract name.

@@ -3,7 +3,7 @@ import Foundation
 import Support
 
 /// What a rendering-based result depends on besides the text: library versions, the renderer settings and the
-/// exact font files (sha256), recorded with results for provenance (DESIGN.md, conventions; golden
+/// exact font files (sha256), recorded with results for provenance (docs/architecture.md; golden
 /// environment.json holds the same facts for the goldens).
 public struct RenderEnvironment: Codable, Equatable, Sendable {
     public struct FontFile: Codable, Equatable, Sendable {

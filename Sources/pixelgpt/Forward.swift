@@ -7,7 +7,7 @@ import SafeTensors
 
 extension PoolingRule: ExpressibleByArgument {}
 
-/// The numerics contract (DESIGN.md): inputs and outputs are safetensors files with fixed tensor names, so
+/// The numerics contract (docs/numerics.md): inputs and outputs are safetensors files with fixed tensor names, so
 /// a PyTorch user can produce and compare them directly.
 struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(

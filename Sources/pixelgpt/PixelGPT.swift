@@ -2,7 +2,7 @@ import ArgumentParser
 import Checkpoints
 import Foundation
 
-/// The command-line tool (DESIGN.md, command-line contract): data on stdout, logs on stderr, a one-line
+/// The command-line tool (its contract is in README.md): data on stdout, logs on stderr, a one-line
 /// error and a non-zero exit on bad input. Only commands that work are registered here.
 @main
 struct PixelGPT: ParsableCommand {

@@ -6,7 +6,7 @@ import SafeTensors
 import Testing
 import TestSupport
 
-/// `pixelgpt forward` end to end (DESIGN.md numerics contract): the outputs file of a golden case equals
+/// `pixelgpt forward` end to end (docs/numerics.md): the outputs file of a golden case equals
 /// the reference, and a bad inputs file gives a one-line error, exit status 1 and no output file.
 @Suite struct ForwardCommandTests {
     static var executable: URL { BuiltTool.pixelgpt }

@@ -5,7 +5,7 @@ import Testing
 @testable import Model
 
 /// The forward pass against the committed numpy reference (scripts/make_model_fixtures.py): every output
-/// of every case within max|diff|/max|ref| < 1e-4 (DESIGN.md numerics contract), pooled indices equal.
+/// of every case within max|diff|/max|ref| < 1e-4 (docs/numerics.md), pooled indices equal.
 @Suite struct GoldenForwardTests {
     static let tolerance = 1e-4
 

@@ -67,7 +67,7 @@ func contractTensors(_ output: ForwardOutput, inputs: ForwardInputs) -> [String:
     return out
 }
 
-/// max |a − b| / max |b|, the agreement measure of DESIGN.md's numerics contract.
+/// max |a − b| / max |b|, the agreement measure of the numerics contract (docs/numerics.md).
 func relativeError(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count)
     var diff: Double = 0, scale: Double = 0

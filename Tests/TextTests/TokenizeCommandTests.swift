@@ -3,7 +3,7 @@ import Testing
 @testable import Text
 
 /// `pixelgpt tokenize`, run as a process: ids on stdout, one-line errors with file and line on stderr,
-/// non-zero exit on bad input (DESIGN.md, command-line contract).
+/// non-zero exit on bad input (README.md, command-line contract).
 @Suite struct TokenizeCommandTests {
     struct Result {
         let status: Int32

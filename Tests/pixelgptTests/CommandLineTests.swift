@@ -3,7 +3,7 @@ import SafeTensors
 import TestSupport
 import Testing
 
-/// The command-line contract of DESIGN.md: data on stdout, one-line errors on stderr, exit status.
+/// The command-line contract (README.md): data on stdout, one-line errors on stderr, exit status.
 @Suite struct CommandLineTests {
     struct Result {
         let status: Int32
@@ -18,7 +18,7 @@ import Testing
         return Result(status: result.status, stdout: result.stdoutText, stderr: result.stderr)
     }
 
-    /// Every command of DESIGN.md's contract is listed, and nothing else (besides ArgumentParser's help).
+    /// Every command of the contract is listed, and nothing else (besides ArgumentParser's help).
     @Test func helpListsTheContractsCommands() throws {
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
