@@ -84,21 +84,7 @@ public final class ChartCanvas {
 
     /// The PNG encoding in memory, so that the caller can write it atomically.
     public func pngBytes() throws(Failure) -> [UInt8] {
-        cairo_surface_flush(surface)
-        final class Sink { var bytes: [UInt8] = [] }
-        let sink = Sink()
-        let status = withExtendedLifetime(sink) {
-            cairo_surface_write_to_png_stream(surface, { closure, data, length in
-                guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
-                let sink = Unmanaged<Sink>.fromOpaque(closure).takeUnretainedValue()
-                sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
-                return CAIRO_STATUS_SUCCESS
-            }, Unmanaged.passUnretained(sink).toOpaque())
-        }
-        guard status == CAIRO_STATUS_SUCCESS else {
-            throw Failure(message: "cairo cannot encode the chart: \(String(cString: cairo_status_to_string(status)))")
-        }
-        return sink.bytes
+        do { return try PNGFile.encode(surface) } catch { throw Failure(message: "cairo cannot encode the chart: \(error)") }
     }
 }
 

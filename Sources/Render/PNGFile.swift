@@ -49,10 +49,31 @@ public enum PNGFile {
             }
         }
         cairo_surface_mark_dirty(surface)
-        try StagedOutput.commit(path, failure: { RenderError(path: path, .writeFailed($0.reason)) }) { (temporary: String) throws(RenderError) in
-            let status = cairo_surface_write_to_png(surface, temporary)
-            guard status == CAIRO_STATUS_SUCCESS else { throw RenderError(path: path, .writeFailed(String(cString: cairo_status_to_string(status)))) }
+        let bytes: [UInt8]
+        do { bytes = try encode(surface) } catch { throw RenderError(path: path, .writeFailed(error.message)) }
+        do { try AtomicFile.write(bytes, to: path) } catch { throw RenderError(path: path, .writeFailed(error.reason)) }
+    }
+
+    struct EncodingFailure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    /// A cairo image surface as PNG bytes: the one PNG writer (strips and charts).
+    static func encode(_ surface: OpaquePointer) throws(EncodingFailure) -> [UInt8] {
+        cairo_surface_flush(surface)
+        final class Sink { var bytes: [UInt8] = [] }
+        let sink = Sink()
+        let status = withExtendedLifetime(sink) {
+            cairo_surface_write_to_png_stream(surface, { closure, data, length in
+                guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+                let sink = Unmanaged<Sink>.fromOpaque(closure).takeUnretainedValue()
+                sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(sink).toOpaque())
         }
+        guard status == CAIRO_STATUS_SUCCESS else { throw EncodingFailure(message: String(cString: cairo_status_to_string(status))) }
+        return sink.bytes
     }
 
     /// Reads a PNG file with the project's one decoder (`PNGImage`, Pillow's reading). Strips are opaque:
