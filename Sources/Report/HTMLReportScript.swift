@@ -9,7 +9,8 @@ enum HTMLReportScript {
     h1 { margin: 1rem 0 .25rem; } h2 { border-bottom: 1px solid var(--line); margin-top: 2rem; } h3 small { color: var(--muted); font-weight: normal; }
     .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: .5rem; background: #fff; padding: .25rem; }
     .scroll { overflow-x: auto; max-width: 100%; }
-    table { border-collapse: collapse; margin: .5rem 0 1rem; } caption { text-align: left; color: var(--muted); font-size: .9em; }
+    table { border-collapse: collapse; margin: .5rem 0 1rem; } caption { text-align: left; color: var(--muted); font-size: .9em; white-space: nowrap; }
+    thead th:first-child { text-align: left; }
     th, td { border: 1px solid var(--line); padding: .2rem .45rem; text-align: right; } th[scope=row] { text-align: left; font-weight: normal; }
     tr.reference th, tr.reference td { font-style: italic; color: var(--muted); }
     td.hit { background: #e6f2e6; } .labels td { min-width: 7rem; position: relative; } .bar { display: inline-block; height: .6em; background: #9cc3e6; margin-right: .3rem; }
