@@ -16,15 +16,18 @@ public struct HTMLReport {
     let tasks: [RunSamples]
     /// Per run: why its strips are not shown, when they are not.
     let stripNotes: [Int: String]
+    /// Per pixel or pair run: its recorded renderer, checked; strips are rendered while the page is written.
+    let renderers: [Int: TextRenderer]
     let runFiles: [String]
     let registry: TaskRegistry
     public let notes: [String]
 
-    /// Reads every run's results.json, samples and data rows, and renders the strips of pixel and pair runs.
+    /// Reads every run's results.json, samples and data rows, and loads and checks the renderer of pixel and
+    /// pair runs.
     public init(report: RunReport, runPaths: [String], registry: TaskRegistry) throws(ReportError) {
         self.report = report
         self.registry = registry
-        var tasks: [RunSamples] = [], stripNotes: [Int: String] = [:], files: [String] = [], notes: [String] = []
+        var tasks: [RunSamples] = [], stripNotes: [Int: String] = [:], renderers: [Int: TextRenderer] = [:], files: [String] = [], notes: [String] = []
         let tasksByName = Dictionary(registry.tasks.map { ($0.task, $0) }, uniquingKeysWith: { first, _ in first })
         for (runIndex, path) in runPaths.enumerated() {
             let summary = try RunSummary(path: path)
@@ -38,10 +41,9 @@ public struct HTMLReport {
             } catch {
                 throw ReportError(file: summary.file, reason: "unreadable (\(error.localizedDescription))")
             }
-            var renderer: TextRenderer?
             if results.modality != "text" {
                 switch Self.recordedRenderer(results) {
-                case .success(let checked): renderer = checked
+                case .success(let checked): renderers[runIndex] = checked
                 case .failure(let why):
                     stripNotes[runIndex] = why.description
                     notes.append("\(summary.file): strips not shown: \(why)")
@@ -52,13 +54,12 @@ public struct HTMLReport {
                     notes.append("\(summary.file): \(result.task) is not in the tasks directory; its samples are not shown")
                     continue
                 }
-                var samples = try RunSamples(runIndex: runIndex, results: results, result: result, task: task, runDirectory: runDirectory)
-                if let renderer { try samples.renderStrips(with: renderer) }
-                tasks.append(samples)
+                tasks.append(try RunSamples(runIndex: runIndex, results: results, result: result, task: task, runDirectory: runDirectory))
             }
         }
         self.tasks = tasks
         self.stripNotes = stripNotes
+        self.renderers = renderers
         runFiles = files
         self.notes = notes
     }
@@ -144,15 +145,18 @@ public struct HTMLReport {
         try write("pixelgpt HTML report\n", Self.marker)
         try write(HTMLReportScript.source, Self.scriptFile)
         for task in tasks {
-            if task.rows.contains(where: { $0.strip != nil }) {
+            // One strip at a time: rendered, written, and only its layout kept.
+            var layouts: [RunSamples.StripLayout?] = Array(repeating: nil, count: task.rows.count)
+            if let renderer = renderers[task.runIndex], task.sequenceLength != nil {
                 try makeDirectory("strips/" + task.key)
-                for row in task.rows {
-                    guard let strip = row.strip else { continue }
-                    let path = (root as NSString).appendingPathComponent(Self.stripPath(task, row))
+                for i in task.rows.indices {
+                    guard let strip = try task.strip(i, with: renderer) else { continue }
+                    let path = (root as NSString).appendingPathComponent(Self.stripPath(task, task.rows[i]))
                     do { try PNGFile.write(strip, to: path) } catch { throw ReportError(file: path, reason: "\(error)") }
+                    layouts[i] = RunSamples.StripLayout(strip)
                 }
             }
-            try write("pixelgptReportData(" + (try Self.json(pageData(task))) + ");\n", "data/\(task.key).js")
+            try write("pixelgptReportData(" + (try Self.json(pageData(task, layouts: layouts))) + ");\n", "data/\(task.key).js")
         }
         try write(page, Self.indexFile)
     }
@@ -193,15 +197,13 @@ public struct HTMLReport {
         let rows: [Row]
     }
 
-    func pageData(_ task: RunSamples) -> PageData {
+    func pageData(_ task: RunSamples, layouts: [RunSamples.StripLayout?]) -> PageData {
         PageData(key: task.key, labels: task.task.labelList ?? [], regression: !task.isClassification, language: task.task.language ?? "",
-                 patch: 16, patches: task.sequenceLength, rows: task.rows.map { row in
-            let strip = row.strip
-            return PageData.Row(i: row.record.index, a: row.textA, b: row.textB, g: row.record.label, p: row.record.prediction,
-                                pr: row.probabilities.map { ($0 * 10000).rounded() / 10000 },
-                                s: strip.map { _ in Self.stripPath(task, row) },
-                                n: strip?.numTextPatches, sep: strip.map { s in s.sepPatches.map { $0 / s.pixelsPerPatch } },
-                                cut: strip.map { $0.numTextPatches + 1 >= $0.maxSeqLength })
+                 patch: 16, patches: task.sequenceLength, rows: zip(task.rows, layouts).map { row, layout in
+            PageData.Row(i: row.record.index, a: row.textA, b: row.textB, g: row.record.label, p: row.record.prediction,
+                         pr: row.probabilities.map { ($0 * 10000).rounded() / 10000 },
+                         s: layout.map { _ in Self.stripPath(task, row) }, n: layout?.numTextPatches, sep: layout?.markedPatches,
+                         cut: layout?.fillsStrip)
         })
     }
 

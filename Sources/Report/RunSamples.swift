@@ -12,7 +12,23 @@ struct RunSamples {
         let textB: String?
         /// Softmax of the logits (classification); empty for regression.
         let probabilities: [Double]
-        var strip: RenderedStrip?
+    }
+
+    /// What the page says about a row's strip, kept instead of its pixels (a split's strips would not fit in
+    /// memory together).
+    struct StripLayout {
+        /// The end patch's index: the text (and separator) patches before it.
+        let numTextPatches: Int
+        /// Separator then end patch for a pair; the end patch for a single text.
+        let markedPatches: [Int]
+        /// The text reaches the last patch, so it may be cut.
+        let fillsStrip: Bool
+
+        init(_ strip: RenderedStrip) {
+            numTextPatches = strip.numTextPatches
+            markedPatches = strip.sepPatches.map { $0 / strip.pixelsPerPatch }
+            fillsStrip = strip.numTextPatches + 1 >= strip.maxSeqLength
+        }
     }
 
     let runIndex: Int
@@ -64,7 +80,7 @@ struct RunSamples {
                 throw ReportError(file: samplesPath, key: "index \(record.index)", reason: "no such row in \(result.file); the data file changed since the run")
             }
             return Row(record: record, textA: row.textA, textB: row.textB,
-                       probabilities: task.outputType == .classification ? Self.softmax(record.logits) : [], strip: nil)
+                       probabilities: task.outputType == .classification ? Self.softmax(record.logits) : [])
         }
         sequenceLength = results.modality == "text" ? nil
             : Self.recordedSequenceLength(runDirectory: runDirectory, task: result.task) ?? task.pixelgpt.sequenceLength[
@@ -99,17 +115,15 @@ struct RunSamples {
         return "#\(id)"
     }
 
-    /// Renders every row's strip as the featurizer does (the same `RenderRequest` call, rgb, the run's
-    /// patches per strip).
-    mutating func renderStrips(with renderer: TextRenderer) throws(ReportError) {
-        guard let sequenceLength else { return }
-        for i in rows.indices {
-            let request = RenderRequest(text: rows[i].textA, textPair: rows[i].textB, maxSeqLength: sequenceLength, mode: .rgb)
-            do {
-                rows[i].strip = try request.render(with: renderer)
-            } catch {
-                throw ReportError(file: result.file, key: "row \(rows[i].record.index)", reason: "cannot render: \(error)")
-            }
+    /// Renders row `i`'s strip as the featurizer does (the same `RenderRequest` call, rgb, the run's patches
+    /// per strip); nil in text modality.
+    func strip(_ i: Int, with renderer: TextRenderer) throws(ReportError) -> RenderedStrip? {
+        guard let sequenceLength else { return nil }
+        let request = RenderRequest(text: rows[i].textA, textPair: rows[i].textB, maxSeqLength: sequenceLength, mode: .rgb)
+        do {
+            return try request.render(with: renderer)
+        } catch {
+            throw ReportError(file: result.file, key: "row \(rows[i].record.index)", reason: "cannot render: \(error)")
         }
     }
 }
