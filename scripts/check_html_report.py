@@ -173,17 +173,20 @@ def check_strips(driver, runs, html_dir, pixelgpt, work):
     return checked
 
 
-def screenshots(index, out):
+def screenshots(index, out, task=None):
     os.makedirs(out, exist_ok=True)
     for name, (width, height) in (("desktop", (1280, 1000)), ("narrow", (420, 900))):
         driver = browser(width, height)
         try:
             open_page(driver, index)
-            target = driver.find_elements(By.CSS_SELECTOR, "section.browser img")
+            # The sample browser of `task`, else the last one showing strips (a pair run's, after make run).
+            selector = "section.browser[data-task='%s'] img" % task if task else "section.browser img"
+            target = driver.find_elements(By.CSS_SELECTOR, selector)[-1:] if not task else driver.find_elements(By.CSS_SELECTOR, selector)
             if name == "desktop":
                 driver.save_screenshot(os.path.join(out, "report-html-leaderboard.png"))
             if target:
                 section = target[0].find_element(By.XPATH, "ancestor::section[contains(@class, 'browser')]")
+                target = section.find_elements(By.TAG_NAME, "img")
                 driver.execute_script("arguments[0].scrollIntoView()", section)
                 driver.execute_script("window.scrollBy(0, -8)")
                 WebDriverWait(driver, 20).until(lambda d: d.execute_script("return arguments[0].complete", target[0]))
@@ -197,6 +200,8 @@ def main():
     parser.add_argument("--html", required=True, help="the directory written by `pixelgpt report --html`")
     parser.add_argument("--pixelgpt", required=True, help="the built pixelgpt tool")
     parser.add_argument("--screenshots", help="save desktop and narrow screenshots into this directory")
+    parser.add_argument("--screenshot-task", help="the task key (rK-TASK) whose samples the screenshots show")
+    parser.add_argument("--screenshots-only", action="store_true", help="only save the screenshots, check nothing")
     parser.add_argument("runs", nargs="+", help="the run directories given to `pixelgpt report`, in order")
     args = parser.parse_args()
     runs = []
@@ -204,6 +209,11 @@ def main():
         with open(os.path.join(run_dir, "results.json"), encoding="utf-8") as f:
             runs.append((run_dir, json.load(f)))
     index = os.path.join(args.html, "index.html")
+    if args.screenshots_only and not args.screenshots:
+        parser.error("--screenshots-only needs --screenshots DIR")
+    if args.screenshots_only:
+        screenshots(index, args.screenshots, args.screenshot_task)
+        return
     driver = browser(1280, 1000)
     try:
         open_page(driver, index)
@@ -216,7 +226,7 @@ def main():
     if strips == 0:
         fail("no strip was checked; give pixel or pair runs")
     if args.screenshots:
-        screenshots(index, args.screenshots)
+        screenshots(index, args.screenshots, args.screenshot_task)
     print("check_html_report: ok: %d numbers, %d wrong filters, %d strips" % (numbers, filters, strips))
 
 

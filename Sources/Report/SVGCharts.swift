@@ -14,7 +14,8 @@ enum SVGCharts {
         let plotWidth = groups.count * groupWidth + 12
         let legendTop = top + plotHeight + 40
         let height = legendTop + series.count * 20 + 8
-        let width = max(left + plotWidth + 16, 360)
+        // Room on the right for the chance line's label, beside the bars rather than over them.
+        let width = max(left + plotWidth + 84, 360)
         let values = series.flatMap { $0.values.compactMap { $0 } + [$0.average].compactMap { $0 } } + [chance ?? 0]
         let axisTop = min(100, max(10, Int(((values.max() ?? 0) * 100 / 10).rounded(.up)) * 10))
         func y(_ fraction: Double) -> Double { Double(top + plotHeight) - fraction * 100 / Double(axisTop) * Double(plotHeight) }
@@ -42,7 +43,7 @@ enum SVGCharts {
         if let chance {
             let at = y(chance)
             out += "<line x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(at)\" y2=\"\(at)\" class=\"chance\"/>"
-            out += "<text x=\"\(left + plotWidth)\" y=\"\(at - 4)\" text-anchor=\"end\" class=\"chance-label\">chance \(LeaderboardTable.format(chance))</text>"
+            out += "<text x=\"\(left + plotWidth + 4)\" y=\"\(at + 4)\" class=\"chance-label\">chance \(LeaderboardTable.format(chance))</text>"
         }
         out += "<text x=\"\(left - 6)\" y=\"\(top - 8)\" text-anchor=\"end\">%</text>"
         for (i, row) in series.enumerated() {
