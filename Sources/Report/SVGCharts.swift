@@ -18,7 +18,9 @@ enum SVGCharts {
         let width = max(left + plotWidth + 84, 360)
         let values = series.flatMap { $0.values.compactMap { $0 } + [$0.average].compactMap { $0 } } + [chance ?? 0]
         let axisTop = min(100, max(10, Int(((values.max() ?? 0) * 100 / 10).rounded(.up)) * 10))
-        func y(_ fraction: Double) -> Double { Double(top + plotHeight) - fraction * 100 / Double(axisTop) * Double(plotHeight) }
+        // Tenths of a pixel: finer is invisible, and keeps binary noise (109.33333333333337) out of the markup.
+        func tenths(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+        func y(_ fraction: Double) -> Double { tenths(Double(top + plotHeight) - fraction * 100 / Double(axisTop) * Double(plotHeight)) }
 
         var out = "<svg class=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
         out += "<title id=\"chart-title\">\(HTMLText.escaped(title))</title>"
@@ -27,7 +29,7 @@ enum SVGCharts {
         for value in stride(from: 0, through: axisTop, by: tick) {
             let at = y(Double(value) / 100)
             out += "<line x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(at)\" y2=\"\(at)\" class=\"\(value == 0 ? "axis" : "grid")\"/>"
-            out += "<text x=\"\(left - 6)\" y=\"\(at + 4)\" text-anchor=\"end\">\(value)</text>"
+            out += "<text x=\"\(left - 6)\" y=\"\(tenths(at + 4))\" text-anchor=\"end\">\(value)</text>"
         }
         for (g, group) in groups.enumerated() {
             let x0 = left + 6 + g * groupWidth
@@ -35,7 +37,7 @@ enum SVGCharts {
                 guard let value = g < columns.count ? row.values[g] : row.average, value.isFinite else { continue }
                 let colour = BarChart.colour(i)
                 let barTop = y(max(0, value))
-                out += "<rect x=\"\(x0 + i * barWidth)\" y=\"\(barTop)\" width=\"\(barWidth - 1)\" height=\"\(Double(top + plotHeight) - barTop)\" fill=\"rgb(\(colour.red),\(colour.green),\(colour.blue))\">"
+                out += "<rect x=\"\(x0 + i * barWidth)\" y=\"\(barTop)\" width=\"\(barWidth - 1)\" height=\"\(tenths(Double(top + plotHeight) - barTop))\" fill=\"rgb(\(colour.red),\(colour.green),\(colour.blue))\">"
                 out += "<title>\(HTMLText.escaped(row.label)), \(HTMLText.escaped(group)): \(LeaderboardTable.format(value))</title></rect>"
             }
             out += "<text x=\(quoted(Double(x0) + Double(series.count * barWidth) / 2)) y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(HTMLText.escaped(group))</text>"
@@ -43,7 +45,7 @@ enum SVGCharts {
         if let chance {
             let at = y(chance)
             out += "<line x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(at)\" y2=\"\(at)\" class=\"chance\"/>"
-            out += "<text x=\"\(left + plotWidth + 4)\" y=\"\(at + 4)\" class=\"chance-label\">chance \(LeaderboardTable.format(chance))</text>"
+            out += "<text x=\"\(left + plotWidth + 4)\" y=\"\(tenths(at + 4))\" class=\"chance-label\">chance \(LeaderboardTable.format(chance))</text>"
         }
         out += "<text x=\"\(left - 6)\" y=\"\(top - 8)\" text-anchor=\"end\">%</text>"
         for (i, row) in series.enumerated() {
