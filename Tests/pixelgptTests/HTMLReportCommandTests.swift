@@ -49,6 +49,12 @@ import Testing
 
     static let runs = Runs()
 
+    /// The suite's runs, or the test fails saying why they could not be made.
+    static func madeRuns() throws -> Runs {
+        try #require(runs.failure == nil, "\(runs.failure ?? "")")
+        return runs
+    }
+
     static func report(_ arguments: [String]) throws -> ProcessResult {
         try BuiltTool.run(["report"] + arguments, currentDirectory: TestData.repositoryRoot)
     }
@@ -56,8 +62,7 @@ import Testing
     @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"),
           .enabled(if: hasBrowser, "needs chromium, chromium-driver, selenium and Pillow (scripts/setup.sh)"))
     func pageShowsTheRunsNumbersFiltersAndStripsInABrowser() throws {
-        let runs = Self.runs
-        try #require(runs.failure == nil, "\(runs.failure ?? "")")
+        let runs = try Self.madeRuns()
         let html = runs.directory.file("html")
         let result = try Self.report([runs.pixel, runs.pair, "--output-dir", runs.directory.file("report"), "--html", html])
         #expect(result.status == 0, "\(result.stderr)")
@@ -82,8 +87,7 @@ import Testing
     /// A strip from another renderer would not be what the model saw: the page says so and shows none.
     @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
     func anotherRendererThanTheRecordedOneShowsNoStrips() throws {
-        let runs = Self.runs
-        try #require(runs.failure == nil, "\(runs.failure ?? "")")
+        let runs = try Self.madeRuns()
         let dir = try TemporaryDirectory()
         let copy = dir.file("eval-pixel")
         try FileManager.default.copyItem(atPath: runs.pixel, toPath: copy)
@@ -107,8 +111,7 @@ import Testing
     /// An earlier report is replaced whole; any other non-empty directory is refused, untouched.
     @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
     func replacesAnEarlierReportButNoOtherDirectory() throws {
-        let runs = Self.runs
-        try #require(runs.failure == nil, "\(runs.failure ?? "")")
+        let runs = try Self.madeRuns()
         let dir = try TemporaryDirectory()
         let html = dir.file("html")
         #expect(try Self.report([runs.pair, "--output-dir", dir.file("report"), "--html", html]).status == 0)
