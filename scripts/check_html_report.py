@@ -5,7 +5,8 @@ Opens DIR/index.html from the file system and checks that
   - every metric, row count and skipped count shown per task equals the runs' results.json, and every
     leaderboard cell's value is one of them;
   - the "wrong" filter of each classification task's sample browser shows exactly the rows whose prediction
-    differs from the gold label in samples_TASK.jsonl (walking every page);
+    differs from the gold label in samples_TASK.jsonl (walking every page), and the language filter of a
+    browser over several languages shows exactly one language's rows;
   - every strip image of the first page of each pixel and pair task loads (naturalWidth > 0), has alt text,
     and decodes to the same pixels as `pixelgpt render` of the row's text(s) at the run's patches per strip.
 With --screenshots DIR, saves desktop and narrow screenshots there (report-html-desktop.png,
@@ -125,6 +126,30 @@ def check_wrong_filter(driver, runs):
     return checked
 
 
+def check_language_filter(driver, runs):
+    """Each browser over several languages' tasks: choosing a language shows exactly that task's row count."""
+    checked = 0
+    counts = {}
+    for run_index, (run_dir, results) in enumerate(runs):
+        for task in results["tasks"]:
+            counts[task_key(run_index, task["task"])] = len(samples(run_dir, task))
+    for section in driver.find_elements(By.CSS_SELECTOR, "section.browser[data-tasks]"):
+        keys = section.get_attribute("data-tasks").split()
+        choice = Select(section.find_element(By.XPATH, ".//label[contains(., 'language')]/select"))
+        if int(section.get_attribute("data-matching")) != sum(counts[k] for k in keys):
+            fail("%s: the combined browser has %s rows, its tasks %d" % (keys, section.get_attribute("data-matching"), sum(counts[k] for k in keys)))
+        for key in keys:
+            language = driver.execute_script("return window.pixelgptReport.tasks[arguments[0]].language", key)
+            choice.select_by_value(language)
+            if int(section.get_attribute("data-matching")) != counts[key]:
+                fail("%s: language %s shows %s rows, the task has %d" % (key, language, section.get_attribute("data-matching"), counts[key]))
+            if any(item.get_attribute("data-language") != language for item in section.find_elements(By.CSS_SELECTOR, "ol.rows > li")):
+                fail("%s: language %s shows rows of another language" % (key, language))
+            checked += 1
+        choice.select_by_value("all")
+    return checked
+
+
 def sequence_length(run_dir, task):
     with open(os.path.join(run_dir, "run.json"), encoding="utf-8") as f:
         return int(json.load(f)["tasks"][task]["sequence-length"])
@@ -219,6 +244,7 @@ def main():
         open_page(driver, index)
         numbers = check_numbers(driver, runs)
         filters = check_wrong_filter(driver, runs)
+        languages = check_language_filter(driver, runs)
         with tempfile.TemporaryDirectory() as work:
             strips = check_strips(driver, runs, os.path.abspath(args.html), args.pixelgpt, work)
     finally:
@@ -227,7 +253,7 @@ def main():
         fail("no strip was checked; give pixel or pair runs")
     if args.screenshots:
         screenshots(index, args.screenshots, args.screenshot_task)
-    print("check_html_report: ok: %d numbers, %d wrong filters, %d strips" % (numbers, filters, strips))
+    print("check_html_report: ok: %d numbers, %d wrong filters, %d language filters, %d strips" % (numbers, filters, languages, strips))
 
 
 if __name__ == "__main__":

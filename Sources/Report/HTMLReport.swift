@@ -229,8 +229,34 @@ public struct HTMLReport {
         for task in tasks { out += "<li><a href=\"#\(task.key)\">\(HTMLText.escaped(runLabel(task))): \(HTMLText.escaped(task.result.task))</a></li>" }
         out += "</ul></nav>\n"
         for task in tasks { out += taskSection(task) }
-        out += "</section>\n</main>\n</body>\n</html>\n"
+        out += "</section>\n"
+        let combined = languageBrowsers
+        if !combined.isEmpty {
+            out += "<section id=\"languages\"><h2>Samples across languages</h2>\n"
+            for browser in combined {
+                let name = "\(browser.section) (\(browser.tasks.count) languages), \(runLabel(browser.tasks[0]))"
+                out += "<article class=\"task\"><h3>\(HTMLText.escaped(name))</h3>"
+                out += "<section class=\"browser\" data-tasks=\"\(browser.tasks.map(\.key).joined(separator: " "))\" aria-label=\"samples of \(HTMLText.escaped(name))\"><h4>Samples</h4></section></article>\n"
+            }
+            out += "</section>\n"
+        }
+        out += "</main>\n</body>\n</html>\n"
         return out
+    }
+
+    /// Per run and table section, the tasks of one label set in several languages (XNLI): one more browser
+    /// over all of them, where the language filter chooses.
+    var languageBrowsers: [(section: String, tasks: [RunSamples])] {
+        var browsers: [(section: String, tasks: [RunSamples])] = []
+        for run in Set(tasks.map(\.runIndex)).sorted() {
+            for section in report.table.sections {
+                let members = Set(section.columns.map(\.task))
+                let chosen = tasks.filter { $0.runIndex == run && members.contains($0.result.task) && $0.task.language != nil }
+                guard Set(chosen.compactMap(\.task.language)).count > 1, Set(chosen.map { $0.task.labelList ?? [] }).count == 1 else { continue }
+                browsers.append((section.name, chosen))
+            }
+        }
+        return browsers
     }
 
     func runLabel(_ task: RunSamples) -> String {

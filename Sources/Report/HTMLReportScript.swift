@@ -60,6 +60,7 @@ enum HTMLReportScript {
         return d.labels[v] !== undefined ? d.labels[v] : "#" + v;
       }
       function confidence(d, r) { return d.regression ? -Math.abs(r.p - (r.g === null || r.g === undefined ? r.p : r.g)) : Math.max(...r.pr); }
+      function language(d, r) { return r.lang || d.language || "-"; }
       function correct(d, r) { return (r.g === null || r.g === undefined || d.regression) ? null : r.g === r.p; }
       function select(label, options, onChange) {
         const s = el("select", {});
@@ -69,6 +70,7 @@ enum HTMLReportScript {
       }
       function strip(d, r) {
         if (!r.s) return null;
+        d = Object.assign({}, d, {patches: r.patches || d.patches});
         const used = Math.min(d.patches, r.n + 1);
         const shown = Math.min(d.patches, used + 1);
         const sepNote = r.sep.length > 1 ? "; separator patch " + (r.sep[0] + 1) : "";
@@ -89,11 +91,11 @@ enum HTMLReportScript {
       }
       function rowItem(d, r) {
         const ok = correct(d, r);
-        const head = el("div", {class: "row-head"}, el("span", {text: "row " + r.i}),
+        const head = el("div", {class: "row-head"}, el("span", {text: (r.lang ? r.lang + " " : "") + "row " + r.i}),
           el("span", {text: "gold: " + name(d, r.g)}), el("span", {text: "predicted: " + name(d, r.p)}));
         if (ok !== null) head.append(el("span", {class: ok ? "correct" : "wrong", text: ok ? "correct" : "wrong"}));
         if (!d.regression) head.append(el("span", {text: "confidence " + Math.max(...r.pr).toFixed(3)}));
-        const li = el("li", {"data-index": r.i, "data-outcome": ok === null ? "none" : ok ? "correct" : "wrong"}, head,
+        const li = el("li", {"data-index": r.i, "data-language": language(d, r), "data-outcome": ok === null ? "none" : ok ? "correct" : "wrong"}, head,
           el("p", {class: "text", dir: "auto"}, el("b", {text: r.b !== null && r.b !== undefined ? "a" : "text"}), r.a));
         if (r.b !== null && r.b !== undefined) li.append(el("p", {class: "text", dir: "auto"}, el("b", {text: "b"}), r.b));
         if (!d.regression) li.append(el("p", {class: "probs", text: d.labels.map((l, k) => l + " " + (r.pr[k] ?? NaN).toFixed(3)).join(" · ")}));
@@ -102,8 +104,13 @@ enum HTMLReportScript {
         return li;
       }
       function browser(section) {
-        const d = tasks[section.dataset.task];
-        if (!d) { section.append(el("p", {class: "warning", text: "data/" + section.dataset.task + ".js did not load"})); return; }
+        // One task's rows, or (data-tasks) the rows of several languages' tasks with one label set.
+        const keys = (section.dataset.tasks || section.dataset.task).split(" ");
+        const missing = keys.filter((k) => !tasks[k]);
+        if (missing.length) { section.append(el("p", {class: "warning", text: "data/" + missing[0] + ".js did not load"})); return; }
+        const first = tasks[keys[0]];
+        const d = keys.length === 1 ? first : Object.assign({}, first, {language: null,
+          rows: keys.flatMap((k) => tasks[k].rows.map((r) => Object.assign({lang: tasks[k].language, patches: tasks[k].patches}, r)))});
         const state = {outcome: "all", gold: "all", predicted: "all", language: "all", sort: "index", page: 0};
         const labelOptions = [["all", "all"]].concat(d.labels.map((l, k) => [String(k), l]));
         const controls = el("div", {class: "controls", role: "group", "aria-label": "filters"});
@@ -113,7 +120,8 @@ enum HTMLReportScript {
           controls.append(select("gold label", labelOptions, update("gold"))[0]);
           controls.append(select("predicted label", labelOptions, update("predicted"))[0]);
         }
-        controls.append(select("language", [["all", "all"], [d.language || "-", d.language || "(none)"]], update("language"))[0]);
+        const languages = [...new Set(d.rows.map((r) => language(d, r)))].sort();
+        controls.append(select("language", [["all", "all"]].concat(languages.map((l) => [l, l === "-" ? "(none)" : l])), update("language"))[0]);
         controls.append(select("sort by", [["index", "row order"], ["confidence-desc", d.regression ? "smallest error" : "most confident"],
           ["confidence-asc", d.regression ? "largest error" : "least confident"], ["length-desc", "longest"], ["length-asc", "shortest"]], update("sort"))[0]);
         const status = el("p", {class: "status", role: "status", "aria-live": "polite"});
@@ -129,7 +137,7 @@ enum HTMLReportScript {
             if (state.outcome === "wrong" && ok !== false) return false;
             if (state.gold !== "all" && String(r.g) !== state.gold) return false;
             if (state.predicted !== "all" && String(r.p) !== state.predicted) return false;
-            if (state.language !== "all" && state.language !== (d.language || "-")) return false;
+            if (state.language !== "all" && state.language !== language(d, r)) return false;
             return true;
           });
           const length = (r) => r.a.length + (r.b ? r.b.length : 0);

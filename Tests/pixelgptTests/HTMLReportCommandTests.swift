@@ -34,7 +34,7 @@ import Testing
                 let made = try BuiltTool.run(["init", "--preset", "tiny", model])
                 if made.status != 0 { failure = "init: " + made.stderr }
                 for (modality, output) in [("pixel", pixel), ("pair", pair)] where failure == nil {
-                    let run = try BuiltTool.run(["eval", "--model", model, "--tasks", "rte,stsb,xnli_th", "--modality", modality,
+                    let run = try BuiltTool.run(["eval", "--model", model, "--tasks", "rte,stsb,xnli_en,xnli_th", "--modality", modality,
                                                  "--data-dir", "samples", "--output-dir", output, "--limit", "12", "--train-limit", "24",
                                                  "--tokenizer", TestData.llamaTokenizer, "--renderer", TestData.repositoryRoot + "/renderers/noto"],
                                                 currentDirectory: TestData.repositoryRoot)
@@ -82,6 +82,7 @@ import Testing
         }
         let checked = String(decoding: try PythonReference.run(arguments + [runs.pixel, runs.pair]), as: UTF8.self)
         #expect(checked.contains("check_html_report: ok"), "\(checked)")
+        #expect(checked.contains(" 4 language filters"), "two runs, each with a browser over en and th: \(checked)")
     }
 
     /// A strip from another renderer would not be what the model saw: the page says so and shows none.
