@@ -41,7 +41,11 @@ public struct HTMLReport {
             } catch {
                 throw ReportError(file: summary.file, reason: "unreadable (\(error.localizedDescription))")
             }
-            if results.modality != "text" {
+            if results.modality != "text" && RunSamples.readPreRenderedImages(runDirectory: runDirectory) {
+                let why = "the run read the original's pre-rendered images (--rendered), which this report does not re-draw"
+                stripNotes[runIndex] = why
+                notes.append("\(summary.file): strips not shown: \(why)")
+            } else if results.modality != "text" {
                 switch Self.recordedRenderer(results) {
                 case .success(let checked): renderers[runIndex] = checked
                 case .failure(let why):

@@ -68,9 +68,11 @@ struct RunSamples {
             throw ReportError(file: runDirectory, key: "tasks.\(result.task).split", reason: "\"\(result.split)\" is not train, validation or test")
         }
         let unlabeled = !result.labeled && (task.unlabeledFiles?[split].map { result.file.hasSuffix($0) } ?? false)
+        let preRendered = task.renderedFiles?[split].map { result.file.hasSuffix($0) } ?? false
         let data: DatasetSplit
         do {
-            data = try DatasetReader.read(result.file, task: task, split: split, unlabeled: unlabeled)
+            data = preRendered ? try DatasetReader.readRendered(result.file, task: task)
+                : try DatasetReader.read(result.file, task: task, split: split, unlabeled: unlabeled)
         } catch {
             throw ReportError(file: result.file, reason: "cannot read the run's data file (\(error)); run the report where the run ran")
         }
@@ -90,12 +92,21 @@ struct RunSamples {
     /// The patches per strip run.json recorded for the task when the run has one (the task file may have
     /// changed since).
     static func recordedSequenceLength(runDirectory: String, task: String) -> Int? {
-        let path = (runDirectory as NSString).appendingPathComponent("run.json")
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let tasks = object["tasks"] as? [String: Any], let settings = tasks[task] as? [String: Any],
+        guard let tasks = recordedRun(runDirectory)?["tasks"] as? [String: Any], let settings = tasks[task] as? [String: Any],
               let value = settings["sequence-length"] as? String else { return nil }
         return Int(value)
+    }
+
+    /// Whether run.json says the run read the original's pre-rendered images (--rendered) instead of rendering.
+    static func readPreRenderedImages(runDirectory: String) -> Bool {
+        (recordedRun(runDirectory)?["settings"] as? [String: Any])?["rendered"] as? String == "true"
+    }
+
+    /// The run's run.json (schema pixelgpt.eval-run) as JSON, when it has one.
+    static func recordedRun(_ runDirectory: String) -> [String: Any]? {
+        let path = (runDirectory as NSString).appendingPathComponent("run.json")
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
     static func softmax(_ logits: [Float]) -> [Double] {
