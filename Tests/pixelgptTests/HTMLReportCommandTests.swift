@@ -109,6 +109,42 @@ import Testing
         #expect(!data.contains("\"s\":\"strips/"))
     }
 
+    /// A run that read the original's pre-rendered images (--rendered) shows its rows, read from the rendered
+    /// file, but no re-drawn strips: the report cannot know that its renderer drew those images.
+    @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
+    func preRenderedRunShowsRowsButNoStrips() throws {
+        let runs = try Self.madeRuns()
+        let dir = try TemporaryDirectory()
+        // The original's layout: rendered_glue/rte-validation/part-00000.gz, rows {sentence1, sentence2, label, image, num_patches}.
+        let tsv = try String(contentsOfFile: TestData.repositoryRoot + "/samples/glue/RTE/dev.tsv", encoding: .utf8)
+        var lines: [String] = []
+        for line in tsv.split(separator: "\n").dropFirst().prefix(12) {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let png = dir.file("strip.png")
+            let rendered = try BuiltTool.run(["render", "--text", fields[1], "--pair", fields[2], "--max-seq-length", "768", "--out", png,
+                                              "--renderer", TestData.repositoryRoot + "/renderers/noto"])
+            try #require(rendered.status == 0, "\(rendered.stderr)")
+            let object: [String: Any] = ["sentence1": fields[1], "sentence2": fields[2], "label": fields[3] == "entailment" ? 0 : 1, "num_patches": 1,
+                                         "image": try Data(contentsOf: URL(fileURLWithPath: png)).base64EncodedString()]
+            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        }
+        let folder = dir.file("data/rendered_glue/rte-validation")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: folder + "/part-00000", atomically: true, encoding: .utf8)
+        #expect(try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["gzip", "-n", folder + "/part-00000"]).status == 0)
+        let model = runs.directory.file("model")
+        let eval = try BuiltTool.run(["eval", "--model", model, "--tasks", "rte", "--modality", "pixel", "--data-dir", dir.file("data"),
+                                      "--rendered", "--output-dir", dir.file("pre"), "--renderer", TestData.repositoryRoot + "/renderers/noto"])
+        try #require(eval.status == 0, "\(eval.stderr)")
+
+        let result = try Self.report([dir.file("pre"), "--output-dir", dir.file("report"), "--html", dir.file("html")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("strips not shown: the run read the original's pre-rendered images"))
+        let data = try String(contentsOfFile: dir.file("html/data/r0-rte.js"), encoding: .utf8)
+        #expect(data.contains("Dana Reeve, the widow of the actor"))
+        #expect(!data.contains("\"s\":\"strips/") && !FileManager.default.fileExists(atPath: dir.file("html/strips")))
+    }
+
     /// An earlier report is replaced whole; any other non-empty directory is refused, untouched.
     @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
     func replacesAnEarlierReportButNoOtherDirectory() throws {
