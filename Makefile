@@ -24,7 +24,8 @@ test: build
 
 # The main job on its built-in default: a small random-weight checkpoint (written once), evaluated on the
 # project's samples/ (200 rows of each GLUE and XNLI file) in text, pixel and pair modality, with probe heads
-# trained on the samples' train rows. A random model scores at chance; the README shows how to evaluate a
+# trained on the samples' train rows, then one report over the three runs with its HTML page (the path is
+# printed last). A random model scores at chance; the README shows how to evaluate a
 # downloaded baidu/PixelGPT instead. The Llama-2 tokenizer comes from PIXELGPT_DATA.
 PIXELGPT_DATA ?= $(abspath ../shared/data)
 RUN_MODEL ?= $(RUN_DIR)/pixelgpt-tiny
@@ -35,6 +36,9 @@ run: release
 		PIXELGPT_DATA=$(PIXELGPT_DATA) $(PIXELGPT) eval --model $(RUN_MODEL) --tasks glue,xnli --modality $$modality \
 			--data-dir samples --output-dir $(RUN_DIR)/eval-$$modality || exit 1; \
 	done
+	@$(PIXELGPT) report $(RUN_DIR)/eval-text $(RUN_DIR)/eval-pixel $(RUN_DIR)/eval-pair --output-dir $(RUN_DIR)/report \
+		--html $(RUN_DIR)/report/html > /dev/null
+	@echo "HTML report of the three runs (what each row looked like to the model): $(abspath $(RUN_DIR))/report/html/index.html"
 
 # Mutation fuzzing of every parser through the built tool (scripts/fuzz.py): FUZZ_COUNT inputs per target,
 # each target stopping after FUZZ_SECONDS; prints the counts of ok, clean errors, other errors, crashes and

@@ -5,11 +5,13 @@ set -euo pipefail
 
 # System libraries the Swift package links (Sources/C*), pkg-config to find them, and the fonts the
 # renderer falls back on (SPEC 5; Debian's Noto replaces the original's GoNotoCurrent.ttf).
-APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev zlib1g-dev fonts-noto-core fonts-noto-cjk)
+# chromium and chromium-driver: the browser the HTML report's test opens the page in (docs/report.md).
+APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-dev zlib1g-dev fonts-noto-core fonts-noto-cjk chromium chromium-driver)
 # Reference implementations the interoperability tests compare against (run only when importable).
 # PyPI name, or NAME:MODULE when the import name differs. Pillow: the PNG decoding reference; scipy and
-# scikit-learn: the metrics HF evaluate uses, recomputed from an evaluation's samples.
-PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL scipy scikit-learn:sklearn)
+# scikit-learn: the metrics HF evaluate uses, recomputed from an evaluation's samples; selenium: drives
+# chromium for the HTML report's test (scripts/check_html_report.py).
+PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL scipy scikit-learn:sklearn selenium)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -5,7 +5,7 @@ import Report
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "One leaderboard over eval runs: markdown on stdout, report.md, report.csv and xnli.png in --output-dir.",
+        abstract: "One leaderboard over eval runs: markdown on stdout, report.md, report.csv and xnli.png in --output-dir; with --html, a static page with a sample browser.",
         discussion: "Rows are checkpoint x modality; a GLUE run and an XNLI run of the same row merge. Tables, their columns and charts come from the group files of the tasks directory. See docs/report.md for the reference YAML and the CSV columns."
     )
 
@@ -17,6 +17,9 @@ struct Report: ParsableCommand {
 
     @Option(help: "Where report.md, report.csv and xnli.png go (created when missing).")
     var outputDir = "report"
+
+    @Option(help: "Also write a static HTML report here (index.html, its data and the strips the model read; replaces an earlier one).")
+    var html: String?
 
     @Option(help: "The tasks directory whose group files lay out the tables (default: the project's tasks/, or $PIXELGPT_TASKS).")
     var tasksDir: String?
@@ -30,6 +33,11 @@ struct Report: ParsableCommand {
             for note in notes { log("note: " + note) }
             print(report.markdown, terminator: "")
             log("wrote " + written.joined(separator: ", "))
+            if let html {
+                let page = try HTMLReport(report: report, runPaths: runs, registry: registry)
+                for note in page.notes { log("note: " + note) }
+                log("html report: " + (try page.write(to: html)))
+            }
         }
     }
 }

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import Report
+
+/// The HTML report's pieces that need no run: escaping, probabilities, the SVG charts.
+@Suite struct HTMLReportPartsTests {
+    @Test func textIsEscapedForHTML() {
+        #expect(HTMLText.escaped("a<b>&\"c\"'d'</script>") == "a&lt;b&gt;&amp;&quot;c&quot;&#39;d&#39;&lt;/script&gt;")
+        #expect(HTMLText.escaped("ไทย عربي") == "ไทย عربي")
+    }
+
+    @Test func probabilitiesAreTheSoftmaxOfTheLogits() throws {
+        let p = RunSamples.softmax([1, 2, 3])
+        // numpy: exp(x - 3) / sum(exp(x - 3)) for x in [1, 2, 3]
+        let expected = [0.09003057317038046, 0.24472847105479764, 0.6652409557748218]
+        for (a, b) in zip(p, expected) { #expect(abs(a - b) < 1e-12) }
+        #expect(RunSamples.softmax([Float.nan, 0]).allSatisfy { $0.isNaN })
+    }
+
+    /// The chance line sits at its fraction of the axis, and every series has a bar per value and a legend entry.
+    @Test func barChartDrawsBarsLegendAndChanceLine() throws {
+        let series = [BarChart.Series(label: "a <pixel>", values: [0.5, nil], average: nil),
+                      BarChart.Series(label: "b", values: [0.25, 0.35], average: 0.3)]
+        let svg = SVGCharts.bars(series: series, columns: ["en", "th"], title: "XNLI", chance: 1.0 / 3)
+        #expect(svg.components(separatedBy: "<rect ").count - 1 == 4 + 2)  // 4 bars, 2 legend swatches
+        #expect(svg.contains("a &lt;pixel&gt;") && !svg.contains("<pixel>"))
+        #expect(svg.contains(">chance 33.3</text>"))
+        // Axis 0...50 over 220 px from y = 256: chance at 256 - 220 * 33.33 / 50 = 109.33, in tenths.
+        #expect(svg.contains("y1=\"109.3\" y2=\"109.3\" class=\"chance\""))
+        #expect(svg.contains("<rect x=\"64\" y=\"146.0\" width=\"13\" height=\"110.0\""))  // b's 25% of 50: half the plot
+    }
+}
