@@ -1,11 +1,11 @@
 import Foundation
 
-/// What `pixelgpt report` reads of one run's results.json (schema "pixelgpt.results", versions 1 and 2). A
+/// What `pixelgpt report` reads of one run's results.json (schema "pixelgpt.results", versions 1 to 3). A
 /// lenient view of its own rather than `EvaluationResults`, so that the report keeps reading older runs
 /// when that format gains fields: only the keys below are required.
 public struct RunSummary: Sendable {
     public static let schema = "pixelgpt.results"
-    public static let supportedVersions = 1 ... 2
+    public static let supportedVersions = 1 ... 3
 
     public struct Task: Sendable, Equatable {
         public let task: String
