@@ -438,7 +438,7 @@ public final class EvaluationRun {
         let log = try SampleLog(path: samplesPath, resume: options.resume)
         let images = try renderedImages(file, task: task, featurizer: featurizer)
         var tuned: FinetunedTask?
-        let head: Head
+        var head: Head
         if options.head == .finetune {
             let result = try finetunedHead(task, evaluated: evaluated, featurizer: featurizer, images: images)
             tuned = result
@@ -456,12 +456,22 @@ public final class EvaluationRun {
         let batch = featurizer.effectiveBatchSize(options.batchSize) * Self.batchesPerChunk
         let alreadyDone = rows.filter { log.records[$0.index] != nil }.count
         if alreadyDone > 0 { self.log("\(task.task): resuming, \(alreadyDone) of \(rows.count) rows done") }
+        // A probe or checkpoint head reads the evaluated rows' features from the cache another head left, and
+        // caches those it computes, so that another head over the same --cache-dir costs no forward pass.
+        let evaluatedKey = try featureKey(task, split: split, featurizer: featurizer, limit: options.limit)
+        var collected: [Float]? = alreadyDone == 0 ? [] : nil
+        if case .probe(let probe) = head.source, let entry = try cache.load(evaluatedKey), entry.rowIndices == rows.map(\.index) {
+            self.log("\(task.task): \(split.rawValue) features of \(rows.count) rows from the cache")
+            head = Head(info: head.info, source: .logits(probe.logits(of: entry.features, rows: rows)))
+            collected = nil
+        }
         let started = Date()
         var computed = 0
         for start in stride(from: 0, to: rows.count, by: batch) {
             let chunk = Array(rows[start..<min(rows.count, start + batch)])
             guard chunk.contains(where: { log.records[$0.index] == nil }) else { continue }
-            let logits = try head.logits(for: chunk, featurizer: featurizer, batchSize: options.batchSize, rendered: images)
+            let (logits, features) = try head.logits(for: chunk, featurizer: featurizer, batchSize: options.batchSize, rendered: images)
+            if let features { collected? += features } else { collected = nil }
             var records: [SampleRecord] = []
             for (i, row) in chunk.enumerated() where log.records[row.index] == nil {
                 records.append(SampleRecord(index: row.index, label: row.label?.value, prediction: Self.prediction(logits[i], regression: regression),
@@ -472,6 +482,9 @@ public final class EvaluationRun {
             progress.update("\(task.task) [\(options.modality.rawValue)]", done: alreadyDone + computed, total: rows.count, since: started, newlyDone: computed)
         }
         progress.finish()
+        if let collected, collected.count == rows.count * featurizer.featureSize {
+            try cache.store(.init(rowIndices: rows.map(\.index), features: collected, featureSize: featurizer.featureSize), for: evaluatedKey)
+        }
 
         let evaluatedIndices = Set(rows.map(\.index))
         let scored = log.orderedRecords.filter { $0.label != nil && evaluatedIndices.contains($0.index) }
@@ -519,14 +532,14 @@ public final class EvaluationRun {
         let info: EvaluationResults.HeadInfo
         let source: Source
 
-        func logits(for rows: [ExampleRow], featurizer: Featurizer, batchSize: Int, rendered: RenderedImages?) throws -> [[Double]] {
+        /// The logits of `rows`, and their features when computed here.
+        func logits(for rows: [ExampleRow], featurizer: Featurizer, batchSize: Int, rendered: RenderedImages?) throws -> ([[Double]], [Float]?) {
             switch source {
             case .logits(let byIndex):
-                return rows.map { byIndex[$0.index]! }
+                return (rows.map { byIndex[$0.index]! }, nil)
             case .probe(let probe):
                 let features = try featurizer.features(of: rows, batchSize: batchSize, rendered: rendered)
-                let h = probe.featureSize
-                return rows.indices.map { probe.logits(features[($0 * h)..<(($0 + 1) * h)]) }
+                return (rows.indices.map { probe.logits(features[($0 * probe.featureSize)..<(($0 + 1) * probe.featureSize)]) }, features)
             }
         }
     }
@@ -546,7 +559,11 @@ public final class EvaluationRun {
     func cachedFeatures(_ task: TaskDefinition, split: TaskDefinition.Split, rows: [ExampleRow], featurizer: Featurizer, limit: Int?,
                         images: RenderedImages?) throws -> [Float] {
         let key = try featureKey(task, split: split, featurizer: featurizer, limit: limit)
-        if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) { return entry.features }
+        if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) {
+            log("\(task.task): \(split.rawValue) features of \(rows.count) rows from the cache")
+            return entry.features
+        }
+        log("\(task.task): computing \(split.rawValue) features of \(rows.count) rows")
         let started = Date()
         let features = try featurizer.features(of: rows, batchSize: options.batchSize, rendered: images) { done in
             progress.update("\(task.task) [\(options.modality.rawValue), \(split.rawValue) features]", done: done, total: rows.count, since: started, newlyDone: done)
