@@ -138,4 +138,27 @@ import Testing
         let task = try #require((try Self.json(dir.file("out/results.json"))["tasks"] as? [[String: Any]])?.first)
         #expect(task["skipped_rows"] as? Int == 0)
     }
+
+    /// Item 3 (optional part): a repo id is found in the local Hugging Face cache, as transformers does with
+    /// local_files_only: refs/main names the snapshot, whose files are links into ../../blobs/.
+    @Test func aRepoIdResolvesInTheLocalHubCache() throws {
+        let dir = try TemporaryDirectory()
+        let fm = FileManager.default
+        let model = try HostileInputTests.tinyCheckpoint(dir)
+        let repository = dir.file("home/hub/models--baidu--PixelGPT")
+        let snapshot = repository + "/snapshots/0123abcd"
+        try fm.createDirectory(atPath: repository + "/blobs", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: repository + "/refs", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        try "0123abcd".write(toFile: repository + "/refs/main", atomically: true, encoding: .utf8)
+        for name in try fm.contentsOfDirectory(atPath: model) {
+            try fm.moveItem(atPath: model + "/" + name, toPath: repository + "/blobs/" + name)
+            try fm.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + name)
+        }
+        let found = try HostileInputTests.run(["inspect", "--json", "baidu/PixelGPT"], environment: ["HF_HOME=" + dir.file("home")])
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.stdout.contains(snapshot), "\(found.stdout)")
+        let missing = try HostileInputTests.run(["inspect", "baidu/Other"], environment: ["HF_HOME=" + dir.file("home")])
+        HostileInputTests.expectOneLineError(missing, containing: ["baidu/Other", "Hugging Face cache"])
+    }
 }
