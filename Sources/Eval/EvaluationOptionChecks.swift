@@ -10,6 +10,9 @@ extension EvaluationRun.Options {
         if let limit, limit < 1 {
             throw TaskError(task: "eval", key: "--limit", reason: "\(limit): give 1 or more rows (or leave --limit out to evaluate all)")
         }
+        if let label, label.isEmpty || label.count > 80 || label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw TaskError(task: "eval", key: "--label", reason: "give a name of 1 to 80 characters on one line")
+        }
         if renderedDatasets, modality == .text {
             throw TaskError(task: "eval", key: "--rendered", reason: "reads pre-rendered pixels, which the text modality does not use; give --modality pixel or pair")
         }

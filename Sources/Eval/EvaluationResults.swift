@@ -7,7 +7,7 @@ import Render
 /// Version 3 records what ran rather than what was asked: `batch_size` is the batch the forward passes used
 /// (`requested_batch_size` beside it), `seed` is absent for deterministic heads and `seeds` lists every
 /// fine-tuning seed; it adds `runtime_seconds`, `command_line`, `blas_core`, and per task `runtime_seconds`
-/// and `rows_per_second`. Every added field is optional, so files of versions 1 and 2 still decode.
+/// and `rows_per_second`; `label` (`--label`). Every added field is optional, so files of versions 1 and 2 still decode.
 public struct EvaluationResults: Codable, Sendable {
     public static let schema = "pixelgpt.results"
     public static let version = 3
@@ -161,6 +161,8 @@ public struct EvaluationResults: Codable, Sendable {
     public var runtimeSeconds: Double?
     /// The command line that made this run (version 3).
     public var commandLine: [String]?
+    /// `--label`: the run's name in reports (version 3).
+    public var label: String?
     public let dataDirectory: String
     public let tokenizerSHA256: String?
     public let renderer: RenderEnvironment?
@@ -168,7 +170,7 @@ public struct EvaluationResults: Codable, Sendable {
     public let skipped: [SkippedTask]
 
     enum CodingKeys: String, CodingKey {
-        case schema, version, created, model, modality, pooling, limit, threads, seed, seeds, renderer, tasks, skipped
+        case schema, version, created, model, modality, pooling, limit, threads, seed, seeds, renderer, tasks, skipped, label
         case requestedBatchSize = "requested_batch_size", blasCore = "blas_core", runtimeSeconds = "runtime_seconds", commandLine = "command_line"
         case toolVersion = "tool_version", batchSize = "batch_size", dataDirectory = "data_directory"
         case tokenizerSHA256 = "tokenizer_sha256", gemmInstructionSet = "gemm_instruction_set"

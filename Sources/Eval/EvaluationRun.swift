@@ -62,6 +62,8 @@ public final class EvaluationRun {
         public var toolVersion = "dev"
         /// Recorded in results.json (the tool's arguments).
         public var commandLine = CommandLine.arguments
+        /// `--label`: the run's name in reports, recorded in results.json.
+        public var label: String?
 
         public init(modelPath: String, tasks: [TaskDefinition], modality: TaskDefinition.Modality, dataDirectory: String, outputDirectory: String) {
             self.modelPath = modelPath
@@ -289,6 +291,7 @@ public final class EvaluationRun {
         output.seeds = options.head == .finetune ? options.seeds : nil
         output.blasCore = BLASRuntime.coreName
         output.commandLine = options.commandLine
+        output.label = options.label
         output.runtimeSeconds = Self.rounded(Date().timeIntervalSince(started))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -112,6 +112,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Pixel and pair modality: read the original's pre-rendered datasets (rendered_glue, rendered_xnli) instead of rendering.")
     var rendered = false
 
+    @Option(help: "A name for this run, recorded in results.json and used by `pixelgpt report` as its row name.")
+    var label: String?
+
     @Flag(help: "Continue an interrupted run in --output-dir.")
     var resume = false
 
@@ -143,6 +146,7 @@ struct Eval: ParsableCommand {
             options.trainLimit = trainLimit
             options.cacheDirectory = cacheDir
             options.renderedDatasets = rendered
+            options.label = label
             options.toolVersion = PixelGPT.toolVersion
             let seeds = self.seeds ?? "42"
             let seedList = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -161,4 +161,23 @@ import Testing
         let missing = try HostileInputTests.run(["inspect", "baidu/Other"], environment: ["HF_HOME=" + dir.file("home")])
         HostileInputTests.expectOneLineError(missing, containing: ["baidu/Other", "Hugging Face cache"])
     }
+
+    /// Item 7: runs differing only in --limit could not share a report ("already has rte ... with other
+    /// numbers") and rows were named after directories. `--label` names the run in results.json and the report.
+    @Test func labelledRunsAreRowsOfTheirOwn() throws {
+        let dir = try TemporaryDirectory()
+        let model = try HostileInputTests.tinyCheckpoint(dir)
+        for (label, limit) in [("first try", "4"), ("second try", "8")] {
+            let run = try HostileInputTests.run(["eval", "--model", model, "--tasks", "rte", "--modality", "pixel", "--data-dir", Self.samples,
+                                                 "--limit", limit, "--train-limit", "8", "--label", label, "--output-dir", dir.file(label)], seconds: 300)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try Self.json(dir.file(label + "/results.json"))["label"] as? String == label)
+        }
+        let report = try CommandLineTests.run(["report", dir.file("first try"), dir.file("second try"), "--output-dir", dir.file("report")])
+        #expect(report.status == 0, "\(report.stderr)")
+        let markdown = try String(contentsOfFile: dir.file("report/report.md"), encoding: .utf8)
+        #expect(markdown.contains("| first try (pixel)") && markdown.contains("| second try (pixel)"), "\(markdown)")
+        let bad = try HostileInputTests.run(["eval", "--model", model, "--tasks", "rte", "--modality", "pixel", "--label", "a\nb"])
+        HostileInputTests.expectOneLineError(bad, containing: ["--label"])
+    }
 }
