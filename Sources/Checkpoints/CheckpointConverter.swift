@@ -91,7 +91,7 @@ public enum CheckpointConverter {
                 files = try writeWeights(records, metadata: metadata, configText: configText, format: format, directory: staging, options: options)
                 if let directory = location.directory {
                     for name in location.companionFiles where name != "config.json" {
-                        try FileManager.default.copyItem(atPath: directory + "/" + name, toPath: staging + "/" + name)
+                        try RegularFile.copyContents(of: directory + "/" + name, to: staging + "/" + name)
                         files.append(name)
                     }
                 }

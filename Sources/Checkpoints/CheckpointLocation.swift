@@ -58,7 +58,9 @@ public struct CheckpointLocation: Sendable {
     public static func resolve(_ path: String) throws(CheckpointError) -> CheckpointLocation {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CheckpointError(path: path, "no such file or directory")
+            // A repo id such as baidu/PixelGPT, downloaded before by huggingface_hub.
+            if let snapshot = HubCache.snapshot(forRepoId: path) { return try resolve(snapshot) }
+            throw CheckpointError(path: path, "no such file or directory (nor a repo id in the local Hugging Face cache)")
         }
         guard isDirectory.boolValue else {
             let weights: Weights

@@ -165,7 +165,7 @@ public enum ClassificationCheckpointWriter {
             try body(staging, target)
             if let sourceDirectory = source.directory {
                 for name in source.companionFiles where name != "config.json" {
-                    try fm.copyItem(atPath: (sourceDirectory as NSString).appendingPathComponent(name), toPath: staging.appendingPathComponent(name).path)
+                    try RegularFile.copyContents(of: (sourceDirectory as NSString).appendingPathComponent(name), to: staging.appendingPathComponent(name).path)
                 }
             }
         }

@@ -4,9 +4,13 @@ import Render
 /// results.json (schema "pixelgpt.results"): everything needed to reproduce and compare a run. Version 2
 /// added multi-seed fine-tuned heads: per task `metrics` is the mean over seeds, `metrics_std`,
 /// `seeds`, `metrics_by_seed`, `selection`; `head` gained `xnli_setting`, `training` and `saved`.
+/// Version 3 records what ran rather than what was asked: `batch_size` is the batch the forward passes used
+/// (`requested_batch_size` beside it), `seed` is absent for deterministic heads and `seeds` lists every
+/// fine-tuning seed; it adds `runtime_seconds`, `command_line`, `blas_core`, and per task `runtime_seconds`
+/// and `rows_per_second`; `label` (`--label`). Every added field is optional, so files of versions 1 and 2 still decode.
 public struct EvaluationResults: Codable, Sendable {
     public static let schema = "pixelgpt.results"
-    public static let version = 2
+    public static let version = 3
 
     public struct ModelInfo: Codable, Sendable {
         public let path: String
@@ -114,8 +118,12 @@ public struct EvaluationResults: Codable, Sendable {
         /// Per seed, in the order of `seeds`; only for fine-tuned heads.
         public var metricsBySeed: [[String: Double]]?
         public var selection: SelectionInfo?
+        /// Wall time of the task (features, head and metrics; version 3), and evaluated rows per second.
+        public var runtimeSeconds: Double?
+        public var rowsPerSecond: Double?
         enum CodingKeys: String, CodingKey {
             case task, split, file, rows, problems, labeled, metrics, head, seeds, selection
+            case runtimeSeconds = "runtime_seconds", rowsPerSecond = "rows_per_second"
             case metricsStd = "metrics_std", metricsBySeed = "metrics_by_seed"
             case taskVersion = "task_version", splitNote = "split_note", skippedRows = "skipped_rows"
             case combinedScore = "combined_score", selectionMetric = "selection_metric", samplesFile = "samples_file"
@@ -134,13 +142,27 @@ public struct EvaluationResults: Codable, Sendable {
     public let model: ModelInfo
     public let modality: String
     public let pooling: String
+    /// The rows per forward pass actually run (version 3; the requested value before).
     public let batchSize: Int
+    /// `--batch-size` as given (version 3).
+    public var requestedBatchSize: Int?
     public let limit: Int?
     /// Kernel threads the forward passes ran with.
     public let threads: Int
     /// The GEMM's instruction set (avx512, avx2, scalar); absent in files written before it was recorded.
     public let gemmInstructionSet: String?
-    public let seed: Int
+    /// OpenBLAS's kernel set (training tail's backward pass; version 3).
+    public var blasCore: String?
+    /// The first fine-tuning seed; absent for deterministic heads (version 3; 0 before).
+    public let seed: Int?
+    /// Every fine-tuning seed, in run order (version 3; absent for deterministic heads).
+    public var seeds: [Int]?
+    /// Wall time of the whole run (version 3).
+    public var runtimeSeconds: Double?
+    /// The command line that made this run (version 3).
+    public var commandLine: [String]?
+    /// `--label`: the run's name in reports (version 3).
+    public var label: String?
     public let dataDirectory: String
     public let tokenizerSHA256: String?
     public let renderer: RenderEnvironment?
@@ -148,7 +170,8 @@ public struct EvaluationResults: Codable, Sendable {
     public let skipped: [SkippedTask]
 
     enum CodingKeys: String, CodingKey {
-        case schema, version, created, model, modality, pooling, limit, threads, seed, renderer, tasks, skipped
+        case schema, version, created, model, modality, pooling, limit, threads, seed, seeds, renderer, tasks, skipped, label
+        case requestedBatchSize = "requested_batch_size", blasCore = "blas_core", runtimeSeconds = "runtime_seconds", commandLine = "command_line"
         case toolVersion = "tool_version", batchSize = "batch_size", dataDirectory = "data_directory"
         case tokenizerSHA256 = "tokenizer_sha256", gemmInstructionSet = "gemm_instruction_set"
     }

@@ -41,7 +41,11 @@ public final class Featurizer {
     /// The batch size actually used: upstream pooling in pair mode is only reproduced in batches of 8 in
     /// file order, right-padded to the longest text of the batch.
     public func effectiveBatchSize(_ requested: Int) -> Int {
-        modality == .pair && pooling == .upstream ? Self.upstreamEvalBatch : max(1, requested)
+        Self.effectiveBatchSize(requested, modality: modality, pooling: pooling)
+    }
+
+    public static func effectiveBatchSize(_ requested: Int, modality: TaskDefinition.Modality, pooling: PoolingRule) -> Int {
+        modality == .pair && pooling == .upstream ? upstreamEvalBatch : max(1, requested)
     }
 
     /// Features [rows.count, H] of `rows`; `progress` gets the rows done. With `rendered`, pixels come from

@@ -162,3 +162,10 @@ enum CholeskySolver {
         return x
     }
 }
+
+extension LinearProbe {
+    /// Logits by row index of `rows`, whose features lie in `features` in the same order.
+    func logits(of features: [Float], rows: [ExampleRow]) -> [Int: [Double]] {
+        Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($0.element.index, logits(features[($0.offset * featureSize)..<(($0.offset + 1) * featureSize)])) })
+    }
+}

@@ -67,8 +67,8 @@ public struct ForwardInputs: Sendable {
         if let pixelValues {
             let s = pixelValues.shape
             guard s.count == 4 else { throw fail("pixel_values", "shape \(s) is not [batch, 3, 16, width]") }
-            guard s[1] == 3 else { throw fail("pixel_values", "has \(s[1]) channels, the model reads RGB (3) (SPEC 3.2)") }
-            guard s[2] == Self.patchSize else { throw fail("pixel_values", "height is \(s[2]), must be \(Self.patchSize) (SPEC 3.2)") }
+            guard s[1] == 3 else { throw fail("pixel_values", "has \(s[1]) channels, the model reads RGB (3)") }
+            guard s[2] == Self.patchSize else { throw fail("pixel_values", "height is \(s[2]), must be \(Self.patchSize)") }
             guard s[3] > 0, s[3] % Self.patchSize == 0 else {
                 throw fail("pixel_values", "width \(s[3]) is not a positive multiple of the patch size \(Self.patchSize)")
             }
@@ -103,7 +103,7 @@ public struct ForwardInputs: Sendable {
             patchMask = []
         case (true, false):
             guard patchAttentionMask == nil else {
-                throw fail("patch_attention_mask", "given without input_ids: in pixel mode the patch mask is attention_mask [B, P] (SPEC 3.1)")
+                throw fail("patch_attention_mask", "given without input_ids: in pixel mode the patch mask is attention_mask [B, P]")
             }
             modality = .pixel
             textMask = []

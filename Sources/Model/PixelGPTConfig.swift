@@ -187,7 +187,7 @@ public struct PixelGPTConfig: Codable, Equatable, Sendable {
         try require(keyValueHeads > 0 && numAttentionHeads % keyValueHeads == 0, .numKeyValueHeads,
                     "must divide num_attention_heads \(numAttentionHeads), is \(keyValueHeads)")
         try require(headDimension % 2 == 0, .numAttentionHeads, "head dimension \(headDimension) must be even for RoPE")
-        try require(numChannels == 3, .numChannels, "must be 3 (SPEC 3.2), is \(numChannels)")
+        try require(numChannels == 3, .numChannels, "must be 3 (RGB), is \(numChannels)")
         try require(patchSize > 0 && patchSize <= 4096, .patchSize, "must be 1 to 4096, is \(patchSize)")
         if let numLabels {
             try require(numLabels >= 1, .numLabels, "must be at least 1, is \(numLabels)")

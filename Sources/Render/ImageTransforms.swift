@@ -37,7 +37,7 @@ public struct ImageTransform: Sendable, Equatable {
             rgb = try image.convertedToRGB()
         } else {
             guard image.mode == .rgb else {
-                throw PNGImage.Failure(message: "a mode \(image.mode.rawValue) image where the image-text scripts expect RGB (they do not convert, SPEC 5.6)")
+                throw PNGImage.Failure(message: "a mode \(image.mode.rawValue) image where the image-text scripts expect RGB (they do not convert)")
             }
             rgb = image.samples
         }

@@ -76,6 +76,8 @@ public struct RunReport: Sendable {
         let head: String?
         /// Only tasks of a shared-head group have one (fine-tuned heads).
         let xnliSetting: String?
+        /// `eval --label`: runs labelled differently are different rows.
+        var label: String? = nil
     }
 
     struct Group {
@@ -127,9 +129,9 @@ public struct RunReport: Sendable {
                 }
                 let key = RowKey(checkpoint: run.checkpointIdentity, modality: run.modality,
                                  head: task.headKind.map { $0.hasSuffix("-crossfit") ? String($0.dropLast("-crossfit".count)) : $0 },
-                                 xnliSetting: sharedHeadTasks.contains(task.task) ? task.xnliSetting : nil)
+                                 xnliSetting: sharedHeadTasks.contains(task.task) ? task.xnliSetting : nil, label: run.label)
                 if !groups.contains(where: { $0.key == key }) {
-                    groups.append(Group(key: key, name: run.checkpointName, shortHash: run.shortHash))
+                    groups.append(Group(key: key, name: run.label ?? run.checkpointName, shortHash: run.label == nil ? run.shortHash : nil))
                 }
                 let at = groups.firstIndex { $0.key == key }!
                 try groups[at].add(task: task.task, cell: LeaderboardTable.Cell(mean: mean, std: task.metricsStd[column.metric.rawValue]),
@@ -146,7 +148,7 @@ public struct RunReport: Sendable {
             let partners = groups.indices.filter { j in
                 let other = groups[j].key
                 return other.xnliSetting != nil && other.checkpoint == group.key.checkpoint && other.modality == group.key.modality
-                    && other.head == group.key.head
+                    && other.head == group.key.head && other.label == group.key.label
             }
             if partners.count == 1 { partnerOf[i] = partners[0] }
         }
@@ -160,7 +162,7 @@ public struct RunReport: Sendable {
         return merged.indices.filter { partnerOf[$0] == nil }.map { merged[$0] }
     }
 
-    /// Labels: the model directory's name (with a short weight hash when two checkpoints share it) and the
+    /// Labels: the run's --label, else the model directory's name (with a short weight hash when two checkpoints share it) and the
     /// modality, plus the head kind and XNLI setting when rows differ by them.
     static func label(_ groups: [Group]) -> [Row] {
         let showHead = Set(groups.map(\.key.head)).count > 1

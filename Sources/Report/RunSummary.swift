@@ -1,11 +1,11 @@
 import Foundation
 
-/// What `pixelgpt report` reads of one run's results.json (schema "pixelgpt.results", versions 1 and 2). A
+/// What `pixelgpt report` reads of one run's results.json (schema "pixelgpt.results", versions 1 to 3). A
 /// lenient view of its own rather than `EvaluationResults`, so that the report keeps reading older runs
 /// when that format gains fields: only the keys below are required.
 public struct RunSummary: Sendable {
     public static let schema = "pixelgpt.results"
-    public static let supportedVersions = 1 ... 2
+    public static let supportedVersions = 1 ... 3
 
     public struct Task: Sendable, Equatable {
         public let task: String
@@ -26,6 +26,8 @@ public struct RunSummary: Sendable {
     public let weightsSHA256: [String]
     public let modality: String
     public let tasks: [Task]
+    /// `eval --label` (version 3), the row name in reports.
+    public let label: String?
 
     /// Reads `path`: a run directory written by `pixelgpt eval`, or its results.json.
     public init(path: String) throws(ReportError) {
@@ -77,6 +79,7 @@ public struct RunSummary: Sendable {
         modelPath = body.model.path
         weightsSHA256 = body.model.weightsSHA256
         modality = body.modality
+        label = body.label
         tasks = body.tasks.map {
             Task(task: $0.task, metrics: $0.metrics, metricsStd: $0.metricsStd ?? [:], seeds: $0.seeds ?? [],
                  headKind: $0.head?.kind, xnliSetting: $0.head?.xnliSetting)
@@ -138,5 +141,6 @@ public struct RunSummary: Sendable {
         let model: Model
         let modality: String
         let tasks: [TaskEntry]
+        let label: String?
     }
 }

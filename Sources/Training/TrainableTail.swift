@@ -72,7 +72,7 @@ public final class TrainableTail {
             scoreValues = initialScore
         } else {
             guard let s = model.weights.score else {
-                throw .unsupported("the checkpoint has no \(TensorRole.score.name()); give an initial score drawn from N(0, 0.02²) (SPEC 2.2)")
+                throw .unsupported("the checkpoint has no \(TensorRole.score.name()); give an initial score drawn from N(0, 0.02²)")
             }
             guard s.shape == [numLabels, h] else { throw .weightShape(name: TensorRole.score.name(), expected: [numLabels, h], actual: s.shape) }
             scoreValues = s.withFloat32(Array.init)

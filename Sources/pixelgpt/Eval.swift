@@ -31,7 +31,7 @@ struct Eval: ParsableCommand {
     @Option(help: "text, pixel or pair.")
     var modality: TaskDefinition.Modality
 
-    @Option(help: "Data directory in the layout of ../shared/data (default: $PIXELGPT_DATA).")
+    @Option(help: "Data directory holding glue/ and xnli/ as in samples/ (default: $PIXELGPT_DATA).")
     var dataDir: String?
 
     @Option(help: "Evaluate only the first N rows of each task.")
@@ -49,7 +49,7 @@ struct Eval: ParsableCommand {
     @Option(help: "checkpoint (its own score head), probe (logistic/ridge regression on the train split) or finetune (AdamW-trained score, early stopping).")
     var head: EvaluationRun.HeadKind = .probe
 
-    @Option(help: "upstream (SPEC 4, batch-dependent in pair mode) or last-real-token.")
+    @Option(help: "upstream (the original's pooling, batch-dependent in pair mode) or last-real-token.")
     var pooling: PoolingRule = .upstream
 
     @Option(help: "Evaluate this split instead of each task's reported one (train, validation, test).")
@@ -70,14 +70,14 @@ struct Eval: ParsableCommand {
     @Option(help: "Train rows used for a probe head.")
     var trainLimit: Int = 2000
 
-    @Option(help: "finetune: comma-separated seeds, one head each; metrics are their mean (and sample std).")
-    var seeds: String = "42"
+    @Option(help: "finetune: comma-separated seeds, one head each; metrics are their mean (and sample std). Default 42.")
+    var seeds: String?
 
-    @Option(help: "finetune: held-out (validation when it is not reported, else the last 10% of train, else the next fold) or reported (the reported rows, as the paper did for GLUE).")
-    var selectOn: SelectionTarget = .heldOut
+    @Option(help: "finetune: held-out (validation when it is not reported, else the last 10% of train, else the next fold) or reported (the reported rows, as the paper did for GLUE). Default held-out.")
+    var selectOn: SelectionTarget?
 
-    @Option(help: "finetune, groups with a shared head (XNLI): train-all (every member's data, one shared head) or train-en (the group's source task, English, only).")
-    var xnliSetting: XNLISetting = .trainAll
+    @Option(help: "finetune, groups with a shared head (XNLI): train-all (every member's data, one shared head) or train-en (the group's source task, English, only). Default train-all.")
+    var xnliSetting: XNLISetting?
 
     @Option(help: "finetune: write each trained head to DIR/GROUP/seed-S[/fold-K] as an ErniePixelForSequenceClassification checkpoint.")
     var saveHeads: String?
@@ -112,6 +112,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Pixel and pair modality: read the original's pre-rendered datasets (rendered_glue, rendered_xnli) instead of rendering.")
     var rendered = false
 
+    @Option(help: "A name for this run, recorded in results.json and used by `pixelgpt report` as its row name.")
+    var label: String?
+
     @Flag(help: "Continue an interrupted run in --output-dir.")
     var resume = false
 
@@ -121,6 +124,7 @@ struct Eval: ParsableCommand {
                 throw ValidationError("--train-layers \(trainLayers) only applies to --head finetune")
             }
             guard trainLayers >= 0 else { throw ValidationError("--train-layers \(trainLayers): give 0 or more layers") }
+            try refuseFinetuneOptionsWithoutFinetune()
             guard let data = dataDir ?? ProcessInfo.processInfo.environment["PIXELGPT_DATA"] else {
                 throw ValidationError("no data directory: give --data-dir or set PIXELGPT_DATA")
             }
@@ -142,15 +146,17 @@ struct Eval: ParsableCommand {
             options.trainLimit = trainLimit
             options.cacheDirectory = cacheDir
             options.renderedDatasets = rendered
+            options.label = label
             options.toolVersion = PixelGPT.toolVersion
+            let seeds = self.seeds ?? "42"
             let seedList = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let parsedSeeds = seedList.compactMap { Int($0) }
             guard !parsedSeeds.isEmpty, parsedSeeds.count == seedList.count, Set(parsedSeeds).count == parsedSeeds.count else {
                 throw ValidationError("--seeds \"\(seeds)\": give distinct integers separated by commas, e.g. 1,2,3")
             }
             options.seeds = parsedSeeds
-            options.selectOn = selectOn
-            options.xnliSetting = xnliSetting
+            options.selectOn = selectOn ?? .heldOut
+            options.xnliSetting = xnliSetting ?? .trainAll
             options.saveHeadsDirectory = saveHeads
             options.trainLayers = trainLayers
             options.trainingPool = registry.tasks.filter { $0.sharedHead != nil }

@@ -34,7 +34,7 @@ struct Forward: ParsableCommand {
     @Flag(help: "Also write hidden_states.0 ... hidden_states.N.")
     var hiddenStates = false
 
-    @Option(help: "Pooling for score: upstream (SPEC 4, batch-dependent in pair mode) or last-real-token.")
+    @Option(help: "Pooling for score: upstream (the original's pooling, batch-dependent in pair mode) or last-real-token.")
     var pooling: PoolingRule = .upstream
 
     @Option(help: "Kernel threads (default: the cores available, or OPENBLAS_NUM_THREADS). Outputs do not depend on it.")

@@ -15,7 +15,7 @@ struct Generate: ParsableCommand {
         <s> prepended) and prints the generated text. \
         Pixels: --pixels STRIP.png (16 px high, width a multiple of 16) --patches N --out OUT.png writes the strip \
         followed by N predicted patches; each prediction is un-normalised with the mean and standard deviation \
-        of the patch before it (the pixel head predicts per-patch normalised values, SPEC 3.9).
+        of the patch before it (the pixel head predicts per-patch normalised values).
         """
     )
 

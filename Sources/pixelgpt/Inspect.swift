@@ -6,10 +6,10 @@ import SafeTensors
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List a checkpoint's tensors, dtypes, shapes, bytes, parameter count, metadata and config.",
-        discussion: "PATH is a .safetensors file, a model.safetensors.index.json, or a checkpoint directory. Reads headers only."
+        discussion: "PATH is a .safetensors or .h5 (HDF5) file, a sharded index (model.safetensors.index.json, tf_model.h5.index.json), or a checkpoint directory. Reads headers only."
     )
 
-    @Argument(help: "A .safetensors file, a sharded index, or a checkpoint directory.")
+    @Argument(help: "A .safetensors or .h5 file, a sharded index, or a checkpoint directory.")
     var path: String
 
     @Flag(help: "Print the report as JSON (schema pixelgpt.inspect, version 1).")

@@ -7,14 +7,14 @@ import Render
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
-        abstract: "Render a text, a pair, or JSON lines of cases to PNG strips with the original PangoCairo algorithm (SPEC 5).",
+        abstract: "Render a text, a pair, or JSON lines of cases to PNG strips with the original PangoCairo algorithm.",
         discussion: """
             --text T [--pair T2] --out FILE.png renders one strip and prints {"num_text_patches", "sep_patches", \
             "width", ...} as one JSON line. --input FILE.jsonl --out-dir DIR reads lines {"text": ..., "text_pair": \
             ..., "max_seq_length": N, "mode": "rgb"} (all but text optional), writes DIR/000000.png, ..., \
             DIR/results.jsonl (one line per case, also printed to stdout) and DIR/environment.json (library \
             versions and font hashes). --from-dataset FILE.gz --out-dir DIR reads the original's pre-rendered \
-            gzip JSON-lines file (base64 PNG "image", "num_patches"; SPEC 5.6, 7) and writes each row's model input \
+            gzip JSON-lines file (base64 PNG "image", "num_patches") and writes each row's model input \
             as DIR/line-NNNNNN.png (16 x 16*L, after --resize crop|bicubic and convert('RGB'); --image-text keeps the \
             image-text scripts' no-conversion rule) plus DIR/results.jsonl; a malformed line is logged with its \
             line number and counted, the other rows are still written, and the exit status is then 1. The renderer \
@@ -83,7 +83,7 @@ struct Render: ParsableCommand {
         if warmup < 0 || `repeat` < 1 { throw ValidationError("--warmup must be at least 0 and --repeat at least 1") }
         if fromDataset != nil && outDir == nil { throw ValidationError("--from-dataset needs --out-dir DIR") }
         if !["crop", "bicubic"].contains(resize) { throw ValidationError("--resize must be crop or bicubic, not \(resize)") }
-        if imageText && resize != "crop" { throw ValidationError("--image-text goes with --resize crop (SPEC 5.6)") }
+        if imageText && resize != "crop" { throw ValidationError("--image-text goes with --resize crop (the image-text scripts never resize)") }
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
         if pair != nil && text == nil { throw ValidationError("--pair needs --text") }
         if preview != nil && text == nil { throw ValidationError("--preview works with --text") }

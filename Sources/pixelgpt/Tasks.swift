@@ -58,13 +58,19 @@ struct Tasks: ParsableCommand {
         }
         // Group names are the group files' own: the column widens for long ones.
         let groupWidth = max(7, (registry.taskGroups.map(\.group.count).max() ?? 0) + 1)
-        print("task              " + "group".padding(toLength: groupWidth, withPad: " ", startingAt: 0) + "labels  metrics           modalities        reported")
+        print("task              " + "group".padding(toLength: groupWidth, withPad: " ", startingAt: 0) + "labels  metrics           modalities        seq (text/pixel/pair)  reported")
         for e in entries {
             let labels = e.labels.map { String($0.count) } ?? "score"
             print(e.task.padding(toLength: 18, withPad: " ", startingAt: 0) + (e.tags.first ?? "").padding(toLength: groupWidth, withPad: " ", startingAt: 0)
                   + labels.padding(toLength: 8, withPad: " ", startingAt: 0) + e.metrics.joined(separator: ",").padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + e.modalities.joined(separator: ",").padding(toLength: 18, withPad: " ", startingAt: 0) + e.reportedSplit)
+                  + e.modalities.joined(separator: ",").padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + sequenceLengths(e).padding(toLength: 23, withPad: " ", startingAt: 0) + e.reportedSplit)
         }
         print("\(entries.count) tasks; groups: " + registry.groups.keys.sorted().map { "\($0) (\(registry.groups[$0]!.count))" }.joined(separator: ", "))
+    }
+
+    /// "768/768/512": the sequence length of each modality, "-" where the task has none.
+    func sequenceLengths(_ e: Entry) -> String {
+        ["text", "pixel", "pair"].map { e.sequenceLength[$0].map(String.init) ?? "-" }.joined(separator: "/")
     }
 }

@@ -4,7 +4,7 @@ import Text
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Token ids of a text, a text pair, or a JSON-lines file, as PixelGPT's text inputs (SPEC 6).",
+        abstract: "Token ids of a text, a text pair, or a JSON-lines file, as PixelGPT's text inputs.",
         discussion: """
             Ids are [1] + A for one text and [1] + A + [1] + B for a pair (BOS, no EOS), identical to the \
             Python sentencepiece package. --input reads lines {"text": ..., "text_pair": ...} (text_pair \

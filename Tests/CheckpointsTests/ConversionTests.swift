@@ -24,6 +24,31 @@ import Testing
         return path
     }
 
+    /// Issue 18, item 3: a Hugging Face hub snapshot's files are relative symlinks into ../../blobs/; the
+    /// converted directory held dangling symlinks for tokenizer.model and generation_config.json.
+    @Test func hubSnapshotLinksAreCopiedAsFiles() throws {
+        let dir = try TemporaryDirectory()
+        let fm = FileManager.default
+        let source = try Self.tinyCheckpoint(in: dir)
+        try Data(#"{"bos_token_id": 1}"#.utf8).write(to: URL(fileURLWithPath: source + "/generation_config.json"))
+        try Data([0x0A, 0x03, 0x61, 0x62, 0x63]).write(to: URL(fileURLWithPath: source + "/tokenizer.model"))
+        let hub = dir.file("models--baidu--PixelGPT")
+        let snapshot = hub + "/snapshots/0123abcd"
+        try fm.createDirectory(atPath: hub + "/blobs", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: source) {
+            try fm.moveItem(atPath: source + "/" + name, toPath: hub + "/blobs/blob-" + name)
+            try fm.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/blob-" + name)
+        }
+        let converted = dir.file("converted")
+        _ = try CheckpointConverter.convert(from: snapshot, to: converted, options: .init(toolVersion: "test"))
+        for name in ["tokenizer.model", "generation_config.json", "tokenizer_config.json"] {
+            let type = try fm.attributesOfItem(atPath: converted + "/" + name)[.type] as? FileAttributeType
+            #expect(type == .typeRegular, "\(name) is \(String(describing: type))")
+            #expect(fm.contents(atPath: converted + "/" + name) == fm.contents(atPath: hub + "/blobs/blob-" + name), "\(name)")
+        }
+    }
+
     @Test(arguments: [CheckpointConverter.Format.safetensors, .hdf5])
     func directoryRoundTripIsLossless(_ format: CheckpointConverter.Format) throws {
         let dir = try TemporaryDirectory()

@@ -21,7 +21,7 @@ import Testing
         Self.quick(&options)
         options.seeds = [1, 2, 3]
         let results = try EvaluationRun(options: options, log: { _ in }, progressOutput: { _ in }).run()
-        #expect(results.version == 2 && results.seed == 1)
+        #expect(results.version == 3 && results.seed == 1)
         for (result, task) in zip(results.tasks, options.tasks) {
             #expect(result.seeds == [1, 2, 3] && result.head.kind == "finetune")
             let bySeed = try #require(result.metricsBySeed)

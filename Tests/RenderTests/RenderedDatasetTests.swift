@@ -97,7 +97,7 @@ import Testing
                 #expect(try row.modelInput(.imageText, maxSeqLength: length) == crop)
             } else {
                 #expect(throws: RenderError(path: Self.dataset, .malformedLine(
-                    line: row.line, reason: "a mode \(row.image.mode.rawValue) image where the image-text scripts expect RGB (they do not convert, SPEC 5.6)"))) {
+                    line: row.line, reason: "a mode \(row.image.mode.rawValue) image where the image-text scripts expect RGB (they do not convert)"))) {
                     try row.modelInput(.imageText, maxSeqLength: length)
                 }
             }

@@ -151,7 +151,7 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         var wrongSchema = results(model: "/m/a", tasks: [])
         wrongSchema["schema"] = "pixelgpt.inspect"
         try write(wrongSchema, to: dir.file("schema"))
-        try write(results(model: "/m/a", version: 3, tasks: []), to: dir.file("version"))
+        try write(results(model: "/m/a", version: 4, tasks: []), to: dir.file("version"))
         var missing = results(model: "/m/a", tasks: [["task": "sst2", "head": ["kind": "probe"]]])
         missing["tool_version"] = nil
         try write(missing, to: dir.file("metrics"))
@@ -160,7 +160,7 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
             (dir.file("nowhere"), ["nowhere", "no such run directory"]),
             (dir.file("empty"), ["empty", "no results.json"]),
             (dir.file("schema"), ["schema/results.json: schema:", "pixelgpt.inspect"]),
-            (dir.file("version"), ["version/results.json: version:", "version 3"]),
+            (dir.file("version"), ["version/results.json: version:", "version 4"]),
             (dir.file("metrics"), ["metrics/results.json: tasks[0].metrics: missing"]),
             (dir.file("broken.json"), ["broken.json: not JSON"]),
         ] {

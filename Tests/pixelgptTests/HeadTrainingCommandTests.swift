@@ -12,7 +12,7 @@ import Testing
         #expect(created.status == 0, "\(created.stderr)")
         let common = ["--tasks", "rte", "--modality", "pixel", "--data-dir", samples, "--limit", "16", "--train-limit", "24"]
         let trained = try CommandLineTests.run(["eval", "--model", dir.file("model"), "--head", "finetune", "--seeds", "7,8",
-                                                "--head-max-steps", "30", "--head-eval-every", "10", "--save-heads", dir.file("heads"),
+                                                "--head-max-steps", "30", "--head-warmup-steps", "5", "--head-eval-every", "10", "--save-heads", dir.file("heads"),
                                                 "--output-dir", dir.file("tuned")] + common)
         #expect(trained.status == 0, "\(trained.stderr)")
         let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("tuned/results.json")))) as? [String: Any])
@@ -48,7 +48,7 @@ import Testing
         try short.write(toFile: dir.file("tasks/rte.yaml"), atomically: true, encoding: .utf8)
         let common = ["--tasks", "rte", "--tasks-dir", dir.file("tasks"), "--modality", "pixel", "--data-dir", samples, "--limit", "16", "--train-limit", "24"]
         let trained = try CommandLineTests.run(["eval", "--model", dir.file("model"), "--head", "finetune", "--train-layers", "2",
-                                                "--head-max-steps", "20", "--head-eval-every", "10", "--save-heads", dir.file("heads"),
+                                                "--head-max-steps", "20", "--head-warmup-steps", "5", "--head-eval-every", "10", "--save-heads", dir.file("heads"),
                                                 "--output-dir", dir.file("tuned")] + common)
         #expect(trained.status == 0, "\(trained.stderr)")
         let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("tuned/results.json")))) as? [String: Any])
