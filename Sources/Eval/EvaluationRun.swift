@@ -88,6 +88,8 @@ public final class EvaluationRun {
     let progress: ProgressLine
     /// Fine-tuned heads already trained in this run, by group (a task, or a shared-head group's head).
     var trainedGroups: [String: TrainedGroup] = [:]
+    /// Set during a sharded run's planning pass (`runShard`): feature requests are recorded, not computed.
+    var featurePlanner: FeaturePlanner?
 
     public init(options: Options, log: @escaping (String) -> Void, progressOutput: @escaping (String) -> Void) throws {
         self.options = options
@@ -279,6 +281,8 @@ public final class EvaluationRun {
             modality: options.modality.rawValue, pooling: options.pooling.rawValue, batchSize: options.batchSize,
             limit: options.limit, threads: BLASRuntime.threads, gemmInstructionSet: BLASRuntime.gemmInstructionSet, seed: options.head == .finetune ? options.seeds.first ?? 0 : 0, dataDirectory: options.dataDirectory,
             tokenizerSHA256: tokenizerHash, renderer: try renderer?.environment(), tasks: results, skipped: skipped)
+        // A sharded run's planning pass has zero features: its metrics mean nothing and are not written.
+        guard featurePlanner == nil else { return output }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(output)) + [0x0A], to: (options.outputDirectory as NSString).appendingPathComponent("results.json"))
@@ -408,7 +412,8 @@ public final class EvaluationRun {
             tuned = result
             head = Head(info: result.info, source: .logits(result.logitsBySeed[0]))
         } else {
-            head = try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images)
+            head = try evaluatedHead(try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images),
+                                     task: task, split: split, rows: rows, featurizer: featurizer, images: images)
         }
         let regression = task.outputType == .regression
 
@@ -464,7 +469,7 @@ public final class EvaluationRun {
         }
         let combined = Metrics.combinedScore(task.metricList.compactMap { metrics[$0.metric.rawValue] })
         let stdText = { (key: String) in metricsStd?[key].map { String(format: " ± %.4f", $0) } ?? "" }
-        self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", ")))
+        if featurePlanner == nil { self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", "))) }
         return .init(task: task.task, taskVersion: task.metadata.version, split: split.rawValue, splitNote: note, file: file,
                      rows: rows.count, skippedRows: data.problems.count, problems: data.problems.prefix(20).map(\.description),
                      labeled: !scored.isEmpty, metrics: metrics, combinedScore: combined, selectionMetric: task.pixelgpt.selectionMetric.rawValue,
@@ -511,6 +516,7 @@ public final class EvaluationRun {
                         images: RenderedImages?) throws -> [Float] {
         let key = try featureKey(task, split: split, featurizer: featurizer, limit: limit)
         if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) { return entry.features }
+        if let featurePlanner { return try featurePlanner.record(request(key, rows: rows, featurizer: featurizer, images: images)) }
         let started = Date()
         let features = try featurizer.features(of: rows, batchSize: options.batchSize, rendered: images) { done in
             progress.update("\(task.task) [\(options.modality.rawValue), \(split.rawValue) features]", done: done, total: rows.count, since: started, newlyDone: done)
