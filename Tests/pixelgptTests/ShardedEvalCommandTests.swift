@@ -75,6 +75,20 @@ import Testing
             #expect(try Self.contents(dir.file("sharded/" + name)) == (try Self.contents(dir.file("one/" + name))), "\(name)")
         }
 
+        // --resume (Slurm's requeue) keeps a shard's complete pieces and recomputes only a lost one.
+        let last = dir.file("sharded/shards/\(shards - 1)-of-\(shards)")
+        let resumed = try BuiltTool.run(["eval"] + common + ["--output-dir", dir.file("sharded"), "--shard", "\(shards - 1)/\(shards)", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("(0 computed now)"), "\(resumed.stderr)")
+        let lastPieces = try FileManager.default.contentsOfDirectory(atPath: last).filter { $0.hasSuffix(".safetensors") }.sorted()
+        try FileManager.default.removeItem(atPath: last + "/" + lastPieces[0])
+        let lost = try BuiltTool.run(["eval"] + common + ["--output-dir", dir.file("sharded"), "--shard", "\(shards - 1)/\(shards)", "--resume"])
+        #expect(lost.status == 0 && !lost.stderr.contains("(0 computed now)") && FileManager.default.fileExists(atPath: last + "/" + lastPieces[0]))
+        let remerged = try BuiltTool.run(["merge", dir.file("sharded")])
+        #expect(remerged.status == 0, "\(remerged.stderr)")
+        for name in outputs {
+            #expect(try Self.contents(dir.file("sharded/" + name)) == (try Self.contents(dir.file("one/" + name))), "\(name)")
+        }
+
         // Merging an incomplete or mixed set fails in one line naming each shard.
         let root = dir.file("sharded/shards")
         try FileManager.default.moveItem(atPath: root + "/1-of-\(shards)", toPath: dir.file("moved"))
