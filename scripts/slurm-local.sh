@@ -10,13 +10,14 @@ DIR=${PIXELGPT_SLURM_DIR:-/tmp/pixelgpt-slurm}
 CTLD_PORT=${PIXELGPT_SLURMCTLD_PORT:-17817}
 SLURMD_PORT=${PIXELGPT_SLURMD_PORT:-17818}
 
-stop_pid() {  # $1: pid file; stops that process only, waiting up to 10 s
+stop_pid() {  # $1: pid file; stops that process only: TERM, then KILL after 10 s
     [ -f "$1" ] || return 0
     local pid
     pid=$(cat "$1")
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill "$pid"
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     fi
     rm -f "$1"
 }
@@ -62,10 +63,14 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
     printf 'CgroupPlugin=cgroup/v1\nIgnoreSystemd=yes\n' > "$DIR/cgroup.conf"
     munged --force --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket" --pid-file="$DIR/munged.pid" \
-        --log-file="$DIR/munged.log" --seed-file="$DIR/munge/munge.seed"
+        --log-file="$DIR/munged.log" --seed-file="$DIR/munge/munge.seed" </dev/null >/dev/null 2>&1
     export SLURM_CONF="$DIR/slurm.conf"
-    slurmctld -f "$SLURM_CONF" -i
-    slurmd -f "$SLURM_CONF"
+    # The daemons keep none of the caller's descriptors beyond stdio, so that a caller waiting for this
+    # script's end (a test's process monitor, a pipe read to EOF) is not held open by them.
+    for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null || true
+    # The daemons get no stdio of ours: a caller reading our output to its end must not wait for them.
+    slurmctld -f "$SLURM_CONF" -i </dev/null >/dev/null 2>&1
+    slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
     for _ in $(seq 60); do
         state=$(sinfo -h -n "$host" -o %t 2>/dev/null || true)
         case "$state" in idle*|mix*|alloc*) echo "SLURM_CONF=$SLURM_CONF"; exit 0 ;; esac

@@ -95,9 +95,7 @@ public enum ShardMerge {
                 indices += file.rows
                 next += piece.count
             }
-            var hasher = SHA256()
-            hasher.update(Array(indices.map { "\($0)" }.joined(separator: ",").utf8))
-            guard next == request.rows, SHA256.hex(hasher.finalize()) == request.rowsSHA256 else {
+            guard next == request.rows, ShardManifest.digest(rows: indices) == request.rowsSHA256 else {
                 throw TaskError(task: outputDirectory, key: "merge", reason: "the pieces of \(request.key.task) \(request.key.split) do not give its \(request.rows) planned rows")
             }
             try cache.store(.init(rowIndices: indices, features: features, featureSize: features.count / max(1, indices.count)), for: request.key)

@@ -81,6 +81,13 @@ struct ShardManifest: Codable {
         case cacheDirectory = "cache_directory"
     }
 
+    /// SHA-256 of row indices in order ("3,4,7").
+    static func digest(rows: [Int]) -> String {
+        var hasher = SHA256()
+        hasher.update(Array(rows.map(String.init).joined(separator: ",").utf8))
+        return SHA256.hex(hasher.finalize())
+    }
+
     static func load(_ path: String) throws -> ShardManifest {
         try RegularFile.require(path)
         guard let data = FileManager.default.contents(atPath: path),
@@ -180,13 +187,11 @@ extension EvaluationRun {
         try? FileManager.default.removeItem(atPath: options.outputDirectory)
 
         let plan = ShardPlan(costs: requests.map { $0.rows.map($0.cost) }, groups: requests.map(\.group), shards: position.count)
-        let manifestRequests = requests.map { request in
-            var hasher = SHA256()
-            hasher.update(Array(request.rows.map { "\($0.index)" }.joined(separator: ",").utf8))
-            return ShardManifest.Request(key: request.key, rows: request.rows.count, rowsSHA256: SHA256.hex(hasher.finalize()), group: request.group)
+        let manifestRequests = requests.map {
+            ShardManifest.Request(key: $0.key, rows: $0.rows.count, rowsSHA256: ShardManifest.digest(rows: $0.rows.map(\.index)), group: $0.group)
         }
         var planHasher = SHA256()
-        planHasher.update(Array(FeatureCache.Key.canonicalJSON(manifestRequests).utf8))
+        planHasher.update(Array(Self.canonicalJSON(manifestRequests).utf8))
         planHasher.update(Array("\(plan.ranges)".utf8))
         let planHash = SHA256.hex(planHasher.finalize())
 
@@ -248,13 +253,5 @@ enum ShardPiece {
             throw TaskError(task: path, key: "features", reason: "not a shard piece (features [N, H] and row_index [N] expected)")
         }
         return (try features.float32Values(), try indices.int64Values().map { Int($0) })
-    }
-}
-
-extension FeatureCache.Key {
-    static func canonicalJSON<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 }
