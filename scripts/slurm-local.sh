@@ -29,6 +29,9 @@ start)
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge >&2
     fi
     host=$(hostname -s)
+    # The daemons keep none of the caller's descriptors beyond stdio, so that a caller waiting for this
+    # script's end (a test's process monitor, a pipe read to EOF) is not held open by them.
+    for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null || true
     mkdir -p "$DIR/state" "$DIR/spool" "$DIR/munge"
     chmod 700 "$DIR/munge"
     [ -f "$DIR/munge/munge.key" ] || { dd if=/dev/urandom of="$DIR/munge/munge.key" bs=1024 count=1 2>/dev/null; chmod 400 "$DIR/munge/munge.key"; }
@@ -65,9 +68,6 @@ CONF
     munged --force --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket" --pid-file="$DIR/munged.pid" \
         --log-file="$DIR/munged.log" --seed-file="$DIR/munge/munge.seed" </dev/null >/dev/null 2>&1
     export SLURM_CONF="$DIR/slurm.conf"
-    # The daemons keep none of the caller's descriptors beyond stdio, so that a caller waiting for this
-    # script's end (a test's process monitor, a pipe read to EOF) is not held open by them.
-    for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null || true
     # The daemons get no stdio of ours: a caller reading our output to its end must not wait for them.
     slurmctld -f "$SLURM_CONF" -i </dev/null >/dev/null 2>&1
     slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
