@@ -11,7 +11,7 @@ import Testing
         getuid() == 0 && ["/usr/sbin/slurmctld", "/usr/bin/apt-get"].contains { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// The first line of a command's stdout, run with SLURM_CONF set.
+    /// A Slurm client command (squeue, scontrol) run against the local cluster.
     static func slurm(_ command: [String], conf: String) throws -> ProcessResult {
         try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["SLURM_CONF=\(conf)"] + command)
     }
