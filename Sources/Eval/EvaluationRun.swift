@@ -92,6 +92,8 @@ public final class EvaluationRun {
     let progress: ProgressLine
     /// Fine-tuned heads already trained in this run, by group (a task, or a shared-head group's head).
     var trainedGroups: [String: TrainedGroup] = [:]
+    /// Set during a sharded run's planning pass (`runShard`): feature requests are recorded, not computed.
+    var featurePlanner: FeaturePlanner?
 
     public init(options: Options, log: @escaping (String) -> Void, progressOutput: @escaping (String) -> Void) throws {
         try options.validate()
@@ -293,6 +295,8 @@ public final class EvaluationRun {
         output.commandLine = options.commandLine
         output.label = options.label
         output.runtimeSeconds = Self.rounded(Date().timeIntervalSince(started))
+        // A sharded run's planning pass has zero features: its metrics mean nothing and are not written.
+        guard featurePlanner == nil else { return output }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(output)) + [0x0A], to: (options.outputDirectory as NSString).appendingPathComponent("results.json"))
@@ -447,7 +451,8 @@ public final class EvaluationRun {
             tuned = result
             head = Head(info: result.info, source: .logits(result.logitsBySeed[0]))
         } else {
-            head = try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images)
+            head = try evaluatedHead(try makeHead(task, featurizer: featurizer, evaluated: rows, split: split, images: images),
+                                     task: task, split: split, rows: rows, featurizer: featurizer, images: images)
         }
         let regression = task.outputType == .regression
 
@@ -516,7 +521,7 @@ public final class EvaluationRun {
         }
         let combined = Metrics.combinedScore(task.metricList.compactMap { metrics[$0.metric.rawValue] })
         let stdText = { (key: String) in metricsStd?[key].map { String(format: " ± %.4f", $0) } ?? "" }
-        self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", ")))
+        if featurePlanner == nil { self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", "))) }
         return .init(task: task.task, taskVersion: task.metadata.version, split: split.rawValue, splitNote: note, file: file,
                      rows: rows.count, skippedRows: data.problems.count, problems: data.problems.prefix(20).map(\.description),
                      labeled: !scored.isEmpty, metrics: metrics, combinedScore: combined, selectionMetric: task.pixelgpt.selectionMetric.rawValue,
@@ -566,6 +571,7 @@ public final class EvaluationRun {
             log("\(task.task): \(split.rawValue) features of \(rows.count) rows from the cache")
             return entry.features
         }
+        if let featurePlanner { return try featurePlanner.record(request(key, rows: rows, featurizer: featurizer, images: images)) }
         log("\(task.task): computing \(split.rawValue) features of \(rows.count) rows")
         let started = Date()
         let features = try featurizer.features(of: rows, batchSize: options.batchSize, rendered: images) { done in

@@ -12,7 +12,7 @@ public final class Featurizer {
     /// SEQ_LEN: tokens (text), patches (pixel), patches and at most as many tokens (pair).
     public let sequenceLength: Int
     public let pooling: PoolingRule
-    private let text: PixelGPTTextInputs?
+    let text: PixelGPTTextInputs?
     private let renderer: TextRenderer?
 
     /// The evaluation batch of the original scripts: pair-mode pooling depends on it (SPEC 4).

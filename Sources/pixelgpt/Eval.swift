@@ -118,6 +118,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Continue an interrupted run in --output-dir.")
     var resume = false
 
+    @Option(help: "Compute only shard K of N (0 <= K < N) of the run's forward work into OUTPUT/shards/K-of-N; `pixelgpt merge OUTPUT` then writes the results (docs/cluster.md).")
+    var shard: String?
+
     func run() throws {
         try reportingErrors { () throws in
             guard trainLayers == 0 || head == .finetune else {
@@ -168,6 +171,15 @@ struct Eval: ParsableCommand {
             }
             options.headOverrides = overrides
             let progress: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+            if let shard {
+                let position = try ShardPosition(parsing: shard)
+                options.outputDirectory = ShardLayout.planDirectory(outputDir, position)
+                options.resume = false
+                try EvaluationRun(options: options, log: log, progressOutput: progress)
+                    .runShard(position, sharedOutput: outputDir, resume: resume, arguments: EvalCommandLine.forMerge(EvalCommandLine.current()),
+                              cacheDirectory: cacheDir)
+                return
+            }
             let results = try EvaluationRun(options: options, log: log, progressOutput: progress).run()
             let table = try RunTable.write(results, head: head.rawValue, table: LeaderboardTable(groups: registry.taskGroups), to: outputDir)
             print(table, terminator: "")

@@ -1,0 +1,114 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 17: `pixelgpt slurm eval --shards N` writes the job scripts; their shards run as separate processes
+/// at once, `merge` then writes outputs byte-identical to the one-process run; an incomplete or mixed set of
+/// shards fails in one line naming the shard.
+@Suite(.serialized) struct ShardedEvalCommandTests {
+    static let samples = PythonReference.repositoryRoot + "/samples"
+
+    /// The #SBATCH directives of a script, by option name (without the value for flags).
+    static func directives(_ script: String) -> [String: String] {
+        var found: [String: String] = [:]
+        for line in script.split(separator: "\n") where line.hasPrefix("#SBATCH ") {
+            let option = line.dropFirst("#SBATCH ".count).split(separator: "=", maxSplits: 1).map(String.init)
+            found[option[0]] = option.count == 2 ? option[1] : ""
+        }
+        return found
+    }
+
+    /// The file's bytes; results.json without its one timestamp line ("created"), the only field that differs.
+    static func contents(_ path: String) throws -> String {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard path.hasSuffix("results.json") else { return text }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.filter { $0.contains("\"created\"") }.count == 1)
+        return lines.filter { !$0.contains("\"created\"") }.joined(separator: "\n")
+    }
+
+    /// Runs the shards script once per array task, all at once, as Slurm would; then the merge script.
+    static func runScripts(_ output: String, shards: Int) throws {
+        let script = try String(contentsOfFile: output + "/slurm/shards.sbatch", encoding: .utf8)
+        var processes: [Process] = []
+        for k in 0..<shards {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", script]
+            process.environment = ProcessInfo.processInfo.environment.merging(["SLURM_ARRAY_TASK_ID": "\(k)"]) { $1 }
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            processes.append(process)
+        }
+        for process in processes { process.waitUntilExit() }
+        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+        let merged = try runProcess(URL(fileURLWithPath: "/bin/bash"), [output + "/slurm/merge.sbatch"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+    }
+
+    func shardsEqualOneProcess(modality: String, tasks: String, shards: Int) throws {
+        let dir = try TemporaryDirectory()
+        let created = try BuiltTool.run(["init", "--preset", "tiny", "--seed", "3", dir.file("model")])
+        #expect(created.status == 0, "\(created.stderr)")
+        let common = ["--model", dir.file("model"), "--tasks", tasks, "--modality", modality, "--data-dir", Self.samples,
+                      "--limit", "16", "--train-limit", "24", "--threads", "1"]
+        let one = try BuiltTool.run(["eval"] + common + ["--output-dir", dir.file("one")])
+        #expect(one.status == 0, "\(one.stderr)")
+
+        let written = try BuiltTool.run(["slurm", "eval"] + common + ["--output-dir", dir.file("sharded"), "--shards", "\(shards)",
+                                                                      "--partition", "debug", "--time", "00:30:00", "--mem", "2G"])
+        #expect(written.status == 0, "\(written.stderr)")
+        let script = try String(contentsOfFile: dir.file("sharded/slurm/shards.sbatch"), encoding: .utf8)
+        let options = Self.directives(script)
+        #expect(options["--array"] == "0-\(shards - 1)" && options["--requeue"] == "" && options["--partition"] == "debug")
+        #expect(options["--time"] == "00:30:00" && options["--mem"] == "2G" && options["--chdir"] != nil && options["--cpus-per-task"] == nil)
+        let command = try #require(script.split(separator: "\n").last)
+        #expect(command.hasPrefix("exec '\(BuiltTool.pixelgpt.path)' eval '--model' ") && command.hasSuffix("--shard \"${SLURM_ARRAY_TASK_ID}/\(shards)\" --resume"))
+        let merge = try String(contentsOfFile: dir.file("sharded/slurm/merge.sbatch"), encoding: .utf8)
+        #expect(Self.directives(merge)["--array"] == nil && merge.hasSuffix("merge '\(dir.file("sharded"))'\n"))
+
+        try Self.runScripts(dir.file("sharded"), shards: shards)
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: dir.file("one")).filter { $0.hasPrefix("samples_") || $0 == "table.md" || $0 == "results.json" }
+        #expect(outputs.count == tasks.split(separator: ",").count + 2)
+        for name in outputs {
+            #expect(try Self.contents(dir.file("sharded/" + name)) == (try Self.contents(dir.file("one/" + name))), "\(name)")
+        }
+
+        // --resume (Slurm's requeue) keeps a shard's complete pieces and recomputes only a lost one.
+        let last = dir.file("sharded/shards/\(shards - 1)-of-\(shards)")
+        let resumed = try BuiltTool.run(["eval"] + common + ["--output-dir", dir.file("sharded"), "--shard", "\(shards - 1)/\(shards)", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("(0 computed now)"), "\(resumed.stderr)")
+        let lastPieces = try FileManager.default.contentsOfDirectory(atPath: last).filter { $0.hasSuffix(".safetensors") }.sorted()
+        try FileManager.default.removeItem(atPath: last + "/" + lastPieces[0])
+        let lost = try BuiltTool.run(["eval"] + common + ["--output-dir", dir.file("sharded"), "--shard", "\(shards - 1)/\(shards)", "--resume"])
+        #expect(lost.status == 0 && !lost.stderr.contains("(0 computed now)") && FileManager.default.fileExists(atPath: last + "/" + lastPieces[0]))
+        let remerged = try BuiltTool.run(["merge", dir.file("sharded")])
+        #expect(remerged.status == 0, "\(remerged.stderr)")
+        for name in outputs {
+            #expect(try Self.contents(dir.file("sharded/" + name)) == (try Self.contents(dir.file("one/" + name))), "\(name)")
+        }
+
+        // Merging an incomplete or mixed set fails in one line naming each shard.
+        let root = dir.file("sharded/shards")
+        try FileManager.default.moveItem(atPath: root + "/1-of-\(shards)", toPath: dir.file("moved"))
+        let pieces = try FileManager.default.contentsOfDirectory(atPath: root + "/0-of-\(shards)").filter { $0.hasSuffix(".safetensors") }
+        try FileManager.default.removeItem(atPath: root + "/0-of-\(shards)/" + pieces[0])
+        let other = try BuiltTool.run(["eval"] + common.map { $0 == "16" ? "8" : $0 } + ["--output-dir", dir.file("sharded"), "--shard", "2/\(shards)"])
+        #expect(other.status == 0, "\(other.stderr)")
+        let refused = try BuiltTool.run(["merge", dir.file("sharded")])
+        let line = refused.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(refused.status != 0 && line.hasPrefix("error:"))
+        #expect(line.contains("shard 1/\(shards) missing") && line.contains("shard 0/\(shards) incomplete (\(pieces[0]) missing)"), "\(line)")
+        #expect(line.contains("shard 2/\(shards) foreign (limit \"8\" vs \"16\")"), "\(line)")
+    }
+
+    @Test func pixelShardsMergeToTheOneProcessOutputs() throws {
+        try shardsEqualOneProcess(modality: "pixel", tasks: "rte,xnli_en", shards: 4)
+    }
+
+    @Test(.enabled(if: TestData.hasData, "needs the Llama tokenizer (PIXELGPT_DATA)"))
+    func textShardsMergeToTheOneProcessOutputs() throws {
+        try shardsEqualOneProcess(modality: "text", tasks: "rte,stsb,xnli_en", shards: 5)
+    }
+}
