@@ -445,7 +445,7 @@ public final class EvaluationRun {
         let log = try SampleLog(path: samplesPath, resume: options.resume)
         let images = try renderedImages(file, task: task, featurizer: featurizer)
         var tuned: FinetunedTask?
-        var head: Head
+        let head: Head
         if options.head == .finetune {
             let result = try finetunedHead(task, evaluated: evaluated, featurizer: featurizer, images: images)
             tuned = result
@@ -467,12 +467,8 @@ public final class EvaluationRun {
         // A probe or checkpoint head reads the evaluated rows' features from the cache another head left, and
         // caches those it computes, so that another head over the same --cache-dir costs no forward pass.
         let evaluatedKey = try featureKey(task, split: split, featurizer: featurizer, limit: options.limit)
+        // (`evaluatedHead` has already turned a cache hit into logits; those rows compute nothing here.)
         var collected: [Float]? = alreadyDone == 0 ? [] : nil
-        if case .probe(let probe) = head.source, let entry = try cache.load(evaluatedKey), entry.rowIndices == rows.map(\.index) {
-            self.log("\(task.task): \(split.rawValue) features of \(rows.count) rows from the cache")
-            head = Head(info: head.info, source: .logits(probe.logits(of: entry.features, rows: rows)))
-            collected = nil
-        }
         let started = Date()
         var computed = 0
         for start in stride(from: 0, to: rows.count, by: batch) {

@@ -143,18 +143,16 @@ extension EvaluationRun {
                        images: RenderedImages?) throws -> Head {
         guard case .probe(let probe) = head.source, !rows.isEmpty else { return head }
         let key = try featureKey(task, split: split, featurizer: featurizer, limit: options.limit)
-        let h = featurizer.featureSize
         let features: [Float]
         if let featurePlanner {
             features = try featurePlanner.record(request(key, rows: rows, featurizer: featurizer, images: images))
         } else if let entry = try cache.load(key), entry.rowIndices == rows.map(\.index) {
+            log("\(task.task): \(split.rawValue) features of \(rows.count) rows from the cache")
             features = entry.features
         } else {
             return head
         }
-        var byIndex: [Int: [Double]] = [:]
-        for (i, row) in rows.enumerated() { byIndex[row.index] = probe.logits(features[(i * h)..<((i + 1) * h)]) }
-        return Head(info: head.info, source: .logits(byIndex))
+        return Head(info: head.info, source: .logits(probe.logits(of: features, rows: rows)))
     }
 
     func request(_ key: FeatureCache.Key, rows: [ExampleRow], featurizer: Featurizer, images: RenderedImages?) -> FeatureRequest {
