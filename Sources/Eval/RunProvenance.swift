@@ -7,13 +7,13 @@ import SafeTensors
 /// task the task's settings and its data files' SHA-256. `--resume` continues a run only when all of these
 /// are the same; otherwise a samples file would mix rows of two models (or two tokenizers, or two data
 /// files) under a results.json naming only the last (issue "Hostile inputs", item 10).
-struct RunProvenance: Codable, Equatable {
+struct RunProvenance: VersionedRecord, Equatable {
     static let schema = "pixelgpt.eval-run"
     static let currentVersion = 1
     static let fileName = "run.json"
 
-    var schema = Self.schema
-    var version = Self.currentVersion
+    var schema: String = Self.schema
+    var version: Int = Self.currentVersion
     /// Run-wide settings by name (the command line's option names where there is one).
     var settings: [String: String]
     /// Per evaluated task: its settings and data files, recorded before its samples file is opened.
@@ -27,22 +27,10 @@ struct RunProvenance: Codable, Equatable {
     static func load(from outputDirectory: String) throws -> RunProvenance? {
         let path = path(in: outputDirectory)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        try RegularFile.require(path)
-        guard let data = FileManager.default.contents(atPath: path),
-              let record = try? JSONDecoder().decode(RunProvenance.self, from: data), record.schema == schema else {
-            throw TaskError(task: path, key: "file", reason: "not a \(schema) record; run without --resume or use another --output-dir")
-        }
-        guard record.version == currentVersion else {
-            throw TaskError(task: path, key: "version", reason: "\(record.version) is not \(currentVersion); run without --resume or use another --output-dir")
-        }
-        return record
+        return try read(path, hint: "run without --resume or use another --output-dir")
     }
 
-    func write(to outputDirectory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(self)) + [0x0A], to: Self.path(in: outputDirectory))
-    }
+    func write(to outputDirectory: String) throws { try write(toFile: Self.path(in: outputDirectory)) }
 
     /// Throws naming the first setting (in name order) that differs between the run being resumed (`recorded`)
     /// and this one; `scope` is "" for run-wide settings or "TASK " for a task's.

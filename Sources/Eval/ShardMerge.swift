@@ -30,7 +30,7 @@ public enum ShardMerge {
                 continue
             }
             do {
-                let manifest = try ShardManifest.load(path)
+                let manifest = try ShardManifest.read(path)
                 guard manifest.shard == k, manifest.shards == n else {
                     problems.append("shard \(k)/\(n) duplicated (its \(ShardManifest.fileName) says shard \(manifest.shard)/\(manifest.shards))")
                     continue

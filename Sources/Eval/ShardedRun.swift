@@ -40,7 +40,7 @@ final class FeaturePlanner {
 
 /// OUTPUT/shards/K-of-N/shard.json, written (atomically) when every piece of the shard is on disk: what the
 /// merge checks before it trusts the shard.
-struct ShardManifest: Codable {
+struct ShardManifest: VersionedRecord {
     static let schema = "pixelgpt.eval-shard"
     static let currentVersion = 1
     static let fileName = "shard.json"
@@ -61,8 +61,8 @@ struct ShardManifest: Codable {
         let count: Int
     }
 
-    var schema = Self.schema
-    var version = Self.currentVersion
+    var schema: String = Self.schema
+    var version: Int = Self.currentVersion
     let shard: Int
     let shards: Int
     /// The eval command line without --shard, --output-dir and --resume: what the merge runs.
@@ -83,27 +83,7 @@ struct ShardManifest: Codable {
 
     /// SHA-256 of row indices in order ("3,4,7").
     static func digest(rows: [Int]) -> String {
-        var hasher = SHA256()
-        hasher.update(Array(rows.map(String.init).joined(separator: ",").utf8))
-        return SHA256.hex(hasher.finalize())
-    }
-
-    static func load(_ path: String) throws -> ShardManifest {
-        try RegularFile.require(path)
-        guard let data = FileManager.default.contents(atPath: path),
-              let manifest = try? JSONDecoder().decode(ShardManifest.self, from: data), manifest.schema == schema else {
-            throw TaskError(task: path, key: "file", reason: "not a \(schema) record")
-        }
-        guard manifest.version == currentVersion else {
-            throw TaskError(task: path, key: "version", reason: "\(manifest.version) is not \(currentVersion)")
-        }
-        return manifest
-    }
-
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(self)) + [0x0A], to: path)
+        SHA256.hexDigest(of: Array(rows.map(String.init).joined(separator: ",").utf8))
     }
 }
 
@@ -194,7 +174,7 @@ extension EvaluationRun {
         let planHash = SHA256.hex(planHasher.finalize())
 
         let manifestPath = (shardDirectory as NSString).appendingPathComponent(ShardManifest.fileName)
-        if resume, FileManager.default.fileExists(atPath: manifestPath), let old = try? ShardManifest.load(manifestPath), old.plan != planHash {
+        if resume, FileManager.default.fileExists(atPath: manifestPath), let old = try? ShardManifest.read(manifestPath), old.plan != planHash {
             throw TaskError(task: manifestPath, key: "--resume", reason: "the shard was planned with other settings or data; run without --resume")
         }
         if !resume { try? FileManager.default.removeItem(atPath: shardDirectory) }
@@ -226,7 +206,7 @@ extension EvaluationRun {
         progress.finish()
         try ShardManifest(shard: position.index, shards: position.count, arguments: arguments, settings: provenance.settings,
                           tasks: provenance.tasks, cacheDirectory: cacheDirectory, plan: planHash, requests: manifestRequests,
-                          pieces: pieces).write(to: manifestPath)
+                          pieces: pieces).write(toFile: manifestPath)
         log("shard \(position): \(done) rows in \(pieces.count) pieces (\(computed) computed now) in \(shardDirectory)")
     }
 }
