@@ -1,20 +1,38 @@
 import Render
 
 /// A report's bar chart (xnli.png: XNLI accuracy per language): a group of bars per table column (in the
-/// table's order) and one for the average, one bar colour per report row, drawn on Render's `ChartCanvas`,
+/// table's order) and one for the average, one bar colour per report row, an error bar of ±1 sample std
+/// where several seeds trained the row's heads, and a dashed chance line; drawn on Render's `ChartCanvas`,
 /// because people compare 15 bars faster than 15 numbers.
 public enum BarChart {
     /// One row of the report: its values as fractions, one per column, nil where absent.
     public struct Series: Sendable, Equatable {
         public let label: String
         public let values: [Double?]
+        /// Sample standard deviation over seeds per column (fractions), nil where there is none; empty
+        /// when the row has none at all.
+        public let deviations: [Double?]
         public let average: Double?
 
-        public init(label: String, values: [Double?], average: Double?) {
+        public init(label: String, values: [Double?], deviations: [Double?] = [], average: Double?) {
             self.label = label
             self.values = values
+            self.deviations = deviations
             self.average = average
         }
+
+        /// The std of column `index`, when there is one.
+        func deviation(_ index: Int) -> Double? { index < deviations.count ? deviations[index] : nil }
+    }
+
+    /// Where the value axis ends, in percent: a multiple of 10 at least 2 points above the highest bar, error
+    /// bar or chance line, so that the best bar never touches the frame (at most 100).
+    static func axisTop(_ series: [Series], chance: Double?) -> Int {
+        let highest = series.flatMap { row in
+            row.values.indices.compactMap { i in row.values[i].map { $0 + (row.deviation(i) ?? 0) } } + [row.average].compactMap { $0 }
+        }.filter(\.isFinite).max() ?? 0
+        let top = max(highest, chance ?? 0) * 100 + 2
+        return min(100, max(10, Int((top / 10).rounded(.up)) * 10))
     }
 
     public struct Colour: Sendable, Equatable {
@@ -36,31 +54,31 @@ public enum BarChart {
     /// Geometry in pixels; bars are whole pixels so that their colours stay exact (no antialiased edges).
     static let plotLeft = 64, plotTop = 64, plotHeight = 360, groupGap = 14, averageGap = 16, legendRow = 22
 
-    /// The chart as PNG bytes (8-bit RGB): bar groups labelled `columns` then "Avg"; `file` names the chart
-    /// in errors.
-    public static func png(series: [Series], columns: [String], title: String, file: String) throws(ReportError) -> [UInt8] {
+    /// The chart as PNG bytes (8-bit RGB): bar groups labelled `columns` then "Avg", a dashed line at `chance`
+    /// (a fraction) when given; `file` names the chart in errors.
+    public static func png(series: [Series], columns: [String], title: String, chance: Double? = nil, file: String) throws(ReportError) -> [UInt8] {
         do {
-            return try draw(series: series, columns: columns, title: title)
+            return try draw(series: series, columns: columns, title: title, chance: chance)
         } catch {
             throw ReportError(file: file, reason: error.message)
         }
     }
 
-    static func draw(series: [Series], columns: [String], title: String) throws(ChartCanvas.Failure) -> [UInt8] {
+    static func draw(series: [Series], columns: [String], title: String, chance: Double?) throws(ChartCanvas.Failure) -> [UInt8] {
         precondition(!series.isEmpty, "a chart needs at least one series")
         precondition(series.allSatisfy { $0.values.count == columns.count }, "one value slot per column")
         let groups = columns + ["Avg"]
         let barWidth = series.count <= 2 ? 18 : series.count <= 4 ? 12 : series.count <= 8 ? 8 : 5
         let groupWidth = series.count * barWidth + groupGap
         let plotWidth = groups.count * groupWidth + averageGap
-        let values = series.flatMap { $0.values.compactMap { $0 } + [$0.average].compactMap { $0 } }
-        // The axis runs from 0 (bars of honest length) to the next multiple of 10 above the best value.
-        let top = min(100, max(10, Int(((values.max() ?? 0) * 100 / 10).rounded(.up)) * 10))
+        // The axis runs from 0: bars of honest length.
+        let top = axisTop(series, chance: chance)
         let tick = top <= 30 ? 5 : 10
 
         let fonts = try ChartFonts()
         let labels = series.map { $0.label }
-        let legendX = plotLeft + plotWidth + 28
+        let chanceLabel = chance.map { "chance " + LeaderboardTable.format($0) }
+        let legendX = plotLeft + plotWidth + 28 + (chanceLabel.map { fonts.size($0, font: .small).width + 8 } ?? 0)
         let legendWidth = 20 + (labels.map { fonts.size($0, font: .body).width }.max() ?? 0)
         let width = legendX + legendWidth + 24
         let height = max(plotTop + plotHeight + 52, plotTop + series.count * legendRow + 24)
@@ -84,6 +102,17 @@ public enum BarChart {
         }
         fill(0.2)
         canvas.text("%", font: .small, x: Double(plotLeft - 8), y: Double(plotTop - 18), anchor: .right)
+        func y(_ fraction: Double) -> Double { Double(plotBottom) - (fraction * 100 / Double(top) * Double(plotHeight)).rounded() }
+
+        // The chance line behind the bars (so that their pixels stay exact), labelled beside the plot.
+        if let chance, let chanceLabel {
+            let at = y(chance) + 0.5
+            fill(0.35)
+            canvas.setDash([6, 4])
+            canvas.line(fromX: Double(plotLeft), y: at, toX: Double(plotLeft + plotWidth), y: at)
+            canvas.setDash([])
+            canvas.text(chanceLabel, font: .small, x: Double(plotLeft + plotWidth + 6), y: at, anchor: .left)
+        }
 
         // Bars: whole-pixel rectangles, without antialiasing, in each series' exact colour.
         canvas.setAntialiased(false)
@@ -96,6 +125,16 @@ public enum BarChart {
                 fill(colour(i))
                 // One pixel narrower than the slot: a white seam between neighbouring bars.
                 canvas.fillRectangle(x: Double(groupX + i * barWidth), y: Double(plotBottom - barHeight), width: Double(barWidth - 1), height: Double(barHeight))
+                // ±1 std over seeds: a whisker with caps, in near-black, centred on the bar.
+                if g < columns.count, let deviation = row.deviation(g), deviation > 0, deviation.isFinite {
+                    let centre = Double(groupX + i * barWidth + (barWidth - 1) / 2)
+                    let low = y(max(0, value - deviation)), high = y(min(1, value + deviation))
+                    let cap = Double(max(1, (barWidth - 1) / 2 - 1))
+                    fill(0.1)
+                    canvas.fillRectangle(x: centre, y: high, width: 1, height: max(1, low - high))
+                    canvas.fillRectangle(x: centre - cap, y: high, width: 2 * cap + 1, height: 1)
+                    canvas.fillRectangle(x: centre - cap, y: low, width: 2 * cap + 1, height: 1)
+                }
             }
             fill(0.2)
             canvas.text(group, font: .body, x: Double(groupX) + Double(series.count * barWidth) / 2, y: Double(plotBottom + 16), anchor: .center)

@@ -293,18 +293,11 @@ public struct HTMLReport {
                 let series = report.chartSeries(section)
                 if !series.isEmpty {
                     out += "<figure class=\"chart\">" + SVGCharts.bars(series: series, columns: section.columns.map(\.header), title: chart.title,
-                                                                     chance: chance(section)) + "</figure>\n"
+                                                                     chance: section.chance) + "</figure>\n"
                 }
             }
         }
         return out + "</section>\n"
-    }
-
-    /// 1 / classes when every column of the section is an accuracy over the same number of classes.
-    func chance(_ section: LeaderboardTable.Section) -> Double? {
-        let counts = Set(section.columns.map { column in registry.tasks.first { $0.task == column.task }.map { $0.labelList?.count ?? 0 } ?? 0 })
-        guard section.columns.allSatisfy({ $0.metric == .acc }), counts.count == 1, let classes = counts.first, classes >= 2 else { return nil }
-        return 1 / Double(classes)
     }
 
     func taskSection(_ task: RunSamples) -> String {

@@ -16,7 +16,7 @@ enum HTMLReportScript {
     td.hit { background: #e6f2e6; } .labels td { min-width: 7rem; position: relative; } .bar { display: inline-block; height: .6em; background: #9cc3e6; margin-right: .3rem; }
     svg text { font: 12px system-ui, sans-serif; fill: #222; } svg .chart-title { font-size: 15px; font-weight: 600; }
     svg .grid { stroke: #e2e2e2; } svg .axis { stroke: #555; } svg .chance { stroke: var(--wrong); stroke-dasharray: 5 4; stroke-width: 1.5; }
-    svg .chance-label { fill: var(--wrong); } svg .frame { fill: none; stroke: #999; } svg circle { fill: var(--accent); fill-opacity: .6; }
+    svg .chance-label { fill: var(--wrong); } svg .error-bar { stroke: #222; stroke-width: 1.2; fill: none; } svg .frame { fill: none; stroke: #999; } svg circle { fill: var(--accent); fill-opacity: .6; }
     svg.chart, svg.scatter { max-width: 100%; height: auto; }
     figure { margin: .5rem 0; } .toc { columns: 16rem; padding-left: 1.2rem; } .warning { color: var(--wrong); }
     .task { border-top: 1px solid var(--line); margin-top: 1.5rem; }

@@ -24,6 +24,8 @@ public struct LeaderboardTable: Sendable {
         public let columns: [Column]
         public let average: TaskGroup.Average
         public let chart: TaskGroup.Chart?
+        /// 1 / classes when every column is an accuracy over the same number of classes (charts draw it).
+        public let chance: Double?
     }
 
     /// One value: a fraction, with its sample standard deviation over seeds when there were several.
@@ -54,12 +56,17 @@ public struct LeaderboardTable: Sendable {
     public let sections: [Section]
 
     /// The tables of `groups` that have one, in group-name order.
-    public init(groups: [TaskGroup]) {
+    /// The tables of `groups` that have one, in group-name order; `tasks` (the registry's) give each section's
+    /// chance level.
+    public init(groups: [TaskGroup], tasks: [TaskDefinition] = []) {
+        let classes = Dictionary(tasks.map { ($0.task, $0.labelList?.count ?? 0) }, uniquingKeysWith: { first, _ in first })
         sections = groups.sorted { $0.group < $1.group }.compactMap { group in
             group.table.map { table in
-                Section(group: group.group, name: group.displayName,
-                        columns: table.columns.map { Column(header: $0.header, task: $0.task, metric: $0.metric) },
-                        average: table.average, chart: table.chart)
+                let counts = Set(table.columns.map { classes[$0.task] ?? 0 })
+                let chance: Double? = if table.columns.allSatisfy({ $0.metric == .acc }), counts.count == 1, let n = counts.first, n >= 2 { 1 / Double(n) } else { nil }
+                return Section(group: group.group, name: group.displayName,
+                               columns: table.columns.map { Column(header: $0.header, task: $0.task, metric: $0.metric) },
+                               average: table.average, chart: table.chart, chance: chance)
             }
         }
     }

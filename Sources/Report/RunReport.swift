@@ -22,6 +22,10 @@ public struct RunReport: Sendable {
         public let xnliSetting: String
         /// Every seed behind the row's numbers, sorted.
         public let seeds: [Int]
+        /// The eval options behind its numbers (`NumbersOptions`), as `--name value`.
+        public let options: [String]
+        /// A fine-tuned head of the row chose its best step on the reported rows: optimistic numbers.
+        public let selectedOnReportedSplit: Bool
         /// The results.json files read, or the reference file.
         public let files: [String]
         /// Where published numbers were copied from (reference rows).
@@ -40,25 +44,26 @@ public struct RunReport: Sendable {
 
     /// Reads every run (a directory written by `pixelgpt eval` or its results.json) and the reference file;
     /// `groups` are the task registry's (`TaskRegistry.taskGroups`).
-    public init(runPaths: [String], referenceFile: String?, groups: [TaskGroup]) throws(ReportError) {
+    /// `tasks` (the registry's) give the charts their chance line.
+    public init(runPaths: [String], referenceFile: String?, groups: [TaskGroup], tasks: [TaskDefinition] = []) throws(ReportError) {
         guard !runPaths.isEmpty else { throw ReportError(file: "report", reason: "no run directory given; name at least one directory written by `pixelgpt eval`") }
         var runs: [RunSummary] = []
         for path in runPaths { runs.append(try RunSummary(path: path)) }
         let table = LeaderboardTable(groups: groups)
         try self.init(runs: runs, reference: try referenceFile.map { (file) throws(ReportError) in try ReferenceNumbers(file: file, table: table) },
-                      groups: groups)
+                      groups: groups, tasks: tasks)
     }
 
-    public init(runs: [RunSummary], reference: ReferenceNumbers?, groups: [TaskGroup]) throws(ReportError) {
+    public init(runs: [RunSummary], reference: ReferenceNumbers?, groups: [TaskGroup], tasks: [TaskDefinition] = []) throws(ReportError) {
         var notes: [String] = []
-        table = LeaderboardTable(groups: groups)
+        table = LeaderboardTable(groups: groups, tasks: tasks)
         let sharedHeadTasks = Set(groups.filter { $0.sharedHead != nil }.flatMap(\.task))
         let merged = try Self.merge(runs, columns: table.columns, sharedHeadTasks: sharedHeadTasks, notes: &notes)
         let measured = Self.label(merged)
         let references = (reference?.rows ?? []).map { row in
             Row(table: LeaderboardTable.Row(label: row.label, cells: row.cells, givenAverages: row.averages),
                 isReference: true, checkpoint: "", weights: "", modality: row.modality ?? "", head: "", xnliSetting: "", seeds: [],
-                files: [reference!.file], source: row.source ?? "")
+                options: [], selectedOnReportedSplit: false, files: [reference!.file], source: row.source ?? "")
         }
         rows = references + measured
         referenceFile = reference?.file
@@ -78,6 +83,8 @@ public struct RunReport: Sendable {
         let xnliSetting: String?
         /// `eval --label`: runs labelled differently are different rows.
         var label: String? = nil
+        /// Runs made with other numbers-changing options are different rows.
+        var options: [String] = []
     }
 
     struct Group {
@@ -89,11 +96,12 @@ public struct RunReport: Sendable {
         var origins: [String: String] = [:]
         var seeds: Set<Int> = []
         var files: [String] = []
+        var selectedOnReportedSplit = false
 
         var description: String {
             "checkpoint \(name), modality \(key.modality)" + (key.head.map { ", \($0) head" } ?? "") + (key.xnliSetting.map { ", \($0)" } ?? "")
+                + key.options.map { ", \($0)" }.joined()
         }
-
 
         /// Adds one task's cell; the same task twice is refused unless its numbers agree.
         mutating func add(task: String, cell: LeaderboardTable.Cell, seeds: [Int], file: String, key: String, notes: inout [String]) throws(ReportError) {
@@ -129,13 +137,15 @@ public struct RunReport: Sendable {
                 }
                 let key = RowKey(checkpoint: run.checkpointIdentity, modality: run.modality,
                                  head: task.headKind.map { $0.hasSuffix("-crossfit") ? String($0.dropLast("-crossfit".count)) : $0 },
-                                 xnliSetting: sharedHeadTasks.contains(task.task) ? task.xnliSetting : nil, label: run.label)
+                                 xnliSetting: sharedHeadTasks.contains(task.task) ? task.xnliSetting : nil, label: run.label,
+                                 options: run.numbersOptions)
                 if !groups.contains(where: { $0.key == key }) {
                     groups.append(Group(key: key, name: run.label ?? run.checkpointName, shortHash: run.label == nil ? run.shortHash : nil))
                 }
                 let at = groups.firstIndex { $0.key == key }!
                 try groups[at].add(task: task.task, cell: LeaderboardTable.Cell(mean: mean, std: task.metricsStd[column.metric.rawValue]),
                                    seeds: task.seeds, file: run.file, key: "tasks[\(index)]", notes: &notes)
+                if task.selectedOnReportedSplit { groups[at].selectedOnReportedSplit = true }
             }
         }
         for (file, tasks) in ignored.sorted(by: { $0.key < $1.key }) {
@@ -148,7 +158,7 @@ public struct RunReport: Sendable {
             let partners = groups.indices.filter { j in
                 let other = groups[j].key
                 return other.xnliSetting != nil && other.checkpoint == group.key.checkpoint && other.modality == group.key.modality
-                    && other.head == group.key.head && other.label == group.key.label
+                    && other.head == group.key.head && other.label == group.key.label && other.options == group.key.options
             }
             if partners.count == 1 { partnerOf[i] = partners[0] }
         }
@@ -158,15 +168,19 @@ public struct RunReport: Sendable {
                 try merged[partner].add(task: task, cell: cell, seeds: Array(groups[i].seeds), file: groups[i].origins[task]!,
                                         key: "task \(task)", notes: &notes)
             }
+            if groups[i].selectedOnReportedSplit { merged[partner].selectedOnReportedSplit = true }
         }
         return merged.indices.filter { partnerOf[$0] == nil }.map { merged[$0] }
     }
 
-    /// Labels: the run's --label, else the model directory's name (with a short weight hash when two checkpoints share it) and the
-    /// modality, plus the head kind and XNLI setting when rows differ by them.
+    /// Labels: the run's --label, else the model's name (with a short weight hash when two checkpoints share it) and the
+    /// modality, plus the head kind, XNLI setting and numbers-changing options when rows differ by them, and
+    /// a dagger on rows whose fine-tuned heads selected on the reported rows.
     static func label(_ groups: [Group]) -> [Row] {
         let showHead = Set(groups.map(\.key.head)).count > 1
         let showSetting = Set(groups.map(\.key.xnliSetting)).count > 1
+        // An option every row was run with tells no row apart.
+        let commonOptions = groups.dropFirst().reduce(Set(groups.first?.key.options ?? [])) { $0.intersection($1.key.options) }
         var labels: [String] = []
         var rows: [Row] = []
         for group in groups {
@@ -176,7 +190,9 @@ public struct RunReport: Sendable {
             var details = [group.key.modality]
             if showHead { details.append((group.key.head ?? "unknown") + " head") }
             if showSetting, let setting = group.key.xnliSetting { details.append(setting) }
+            details += group.key.options.filter { !commonOptions.contains($0) }
             var label = "\(name) (\(details.joined(separator: ", ")))"
+            if group.selectedOnReportedSplit { label += " " + Self.selectedOnReportedMark }
             // Rows that still read alike (same name, no hash recorded) are numbered rather than confused.
             if labels.contains(label) {
                 var n = 2
@@ -186,7 +202,8 @@ public struct RunReport: Sendable {
             labels.append(label)
             rows.append(Row(table: LeaderboardTable.Row(label: label, cells: group.cells), isReference: false, checkpoint: group.name,
                             weights: group.shortHash ?? "", modality: group.key.modality, head: group.key.head ?? "",
-                            xnliSetting: group.key.xnliSetting ?? "", seeds: group.seeds.sorted(), files: group.files, source: ""))
+                            xnliSetting: group.key.xnliSetting ?? "", seeds: group.seeds.sorted(), options: group.key.options,
+                            selectedOnReportedSplit: group.selectedOnReportedSplit, files: group.files, source: ""))
         }
         return rows
     }
@@ -203,6 +220,17 @@ public struct RunReport: Sendable {
             + table.sections.map(Self.averageNote)).joined(separator: " ") + "\n"
         if let referenceFile {
             out += "Rows in italics: published numbers from `\(referenceFile)` (their averages as given when given).\n"
+        }
+        if rows.contains(where: \.selectedOnReportedSplit) {
+            out += "\(Self.selectedOnReportedMark) Fine-tuned heads chose their best step on the reported rows themselves (`--select-on reported`, "
+                + "as the paper did for GLUE): these numbers are optimistic and not comparable with held-out selection.\n"
+        }
+        let allOptions = Set(rows.flatMap(\.options))
+        if !allOptions.isEmpty {
+            out += "Options behind the numbers (from each run's command line): "
+                + rows.filter { !$0.isReference }.map { row in
+                    "\(row.table.label): " + (row.options.isEmpty ? "defaults" : row.options.map { "`\($0)`" }.joined(separator: " "))
+                }.joined(separator: "; ") + ".\n"
         }
         out += "\nSources:\n"
         for row in rows {
@@ -225,13 +253,18 @@ public struct RunReport: Sendable {
         }
     }
 
-    public static let csvLeadingColumns = ["label", "kind", "checkpoint", "weights", "modality", "head", "xnli_setting", "seeds", "files", "source"]
+    /// Marks a row whose numbers were selected on the rows they report.
+    public static let selectedOnReportedMark = "†"
+
+    public static let csvLeadingColumns = ["label", "kind", "checkpoint", "weights", "modality", "head", "xnli_setting", "seeds", "options",
+                                           "selected_on_reported", "files", "source"]
 
     /// One line per row: what it is, then every column's value and deviation in percent (LeaderboardTable.csv).
     public var csv: String {
         table.csv(rows.map(\.table), leading: Self.csvLeadingColumns, leadingValues: rows.map { row in
             [row.table.label, row.isReference ? "reference" : "run", row.checkpoint, row.weights, row.modality, row.head, row.xnliSetting,
-             row.seeds.map(String.init).joined(separator: " "), row.files.joined(separator: ";"), row.source]
+             row.seeds.map(String.init).joined(separator: " "), row.options.joined(separator: " "), row.selectedOnReportedSplit ? "true" : "",
+             row.files.joined(separator: ";"), row.source]
         })
     }
 
@@ -241,6 +274,7 @@ public struct RunReport: Sendable {
             .map { row in
                 BarChart.Series(label: row.isReference ? row.table.label + " (reference)" : row.table.label,
                                 values: section.columns.map { row.table.cells[$0.task]?.mean },
+                                deviations: section.columns.map { row.table.cells[$0.task]?.std },
                                 average: table.average(row.table, section, shown: table.shownColumns(section, rows.map(\.table))))
             }
     }
@@ -252,7 +286,7 @@ public struct RunReport: Sendable {
             guard let chart = section.chart else { continue }
             let series = chartSeries(section)
             charts.append((section, chart, series.isEmpty ? nil
-                : try BarChart.png(series: series, columns: section.columns.map(\.header), title: chart.title, file: chart.file)))
+                : try BarChart.png(series: series, columns: section.columns.map(\.header), title: chart.title, chance: section.chance, file: chart.file)))
         }
         return charts
     }

@@ -16,6 +16,8 @@ public struct RunSummary: Sendable {
         public let seeds: [Int]
         public let headKind: String?
         public let xnliSetting: String?
+        /// A fine-tuned head whose best step was chosen on the reported rows (`--select-on reported`).
+        public var selectedOnReportedSplit = false
     }
 
     /// The results.json read.
@@ -28,6 +30,8 @@ public struct RunSummary: Sendable {
     public let tasks: [Task]
     /// `eval --label` (version 3), the row name in reports.
     public let label: String?
+    /// The options behind the numbers, as `--name value` (`NumbersOptions`).
+    public let numbersOptions: [String]
 
     /// Reads `path`: a run directory written by `pixelgpt eval`, or its results.json.
     public init(path: String) throws(ReportError) {
@@ -80,9 +84,11 @@ public struct RunSummary: Sendable {
         weightsSHA256 = body.model.weightsSHA256
         modality = body.modality
         label = body.label
+        numbersOptions = NumbersOptions.changing(commandLine: body.commandLine, limit: body.limit, pooling: body.pooling)
         tasks = body.tasks.map {
             Task(task: $0.task, metrics: $0.metrics, metricsStd: $0.metricsStd ?? [:], seeds: $0.seeds ?? [],
-                 headKind: $0.head?.kind, xnliSetting: $0.head?.xnliSetting)
+                 headKind: $0.head?.kind, xnliSetting: $0.head?.xnliSetting,
+                 selectedOnReportedSplit: $0.selection?.onReportedSplit ?? false)
         }
     }
 
@@ -99,11 +105,9 @@ public struct RunSummary: Sendable {
         return String(hex.prefix(8))
     }
 
-    /// The directory name of the model, as rows are labelled.
-    public var checkpointName: String {
-        let name = (modelPath as NSString).lastPathComponent
-        return name.isEmpty ? modelPath : name
-    }
+    /// The model's name, as rows are labelled: its directory's name, except where that name says nothing
+    /// (`CheckpointName`).
+    public var checkpointName: String { CheckpointName.of(path: modelPath) }
 
     private struct Header: Decodable {
         let schema: String
@@ -127,14 +131,19 @@ public struct RunSummary: Sendable {
                 case xnliSetting = "xnli_setting"
             }
         }
+        struct Selection: Decodable {
+            let onReportedSplit: Bool
+            enum CodingKeys: String, CodingKey { case onReportedSplit = "on_reported_split" }
+        }
         struct TaskEntry: Decodable {
             let task: String
             let metrics: [String: Double]
             let metricsStd: [String: Double]?
             let seeds: [Int]?
             let head: Head?
+            let selection: Selection?
             enum CodingKeys: String, CodingKey {
-                case task, metrics, seeds, head
+                case task, metrics, seeds, head, selection
                 case metricsStd = "metrics_std"
             }
         }
@@ -142,5 +151,12 @@ public struct RunSummary: Sendable {
         let modality: String
         let tasks: [TaskEntry]
         let label: String?
+        let limit: Int?
+        let pooling: String?
+        let commandLine: [String]?
+        enum CodingKeys: String, CodingKey {
+            case model, modality, tasks, label, limit, pooling
+            case commandLine = "command_line"
+        }
     }
 }

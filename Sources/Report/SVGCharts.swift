@@ -16,8 +16,7 @@ enum SVGCharts {
         let height = legendTop + series.count * 20 + 8
         // Room on the right for the chance line's label, beside the bars rather than over them.
         let width = max(left + plotWidth + 84, 360)
-        let values = series.flatMap { $0.values.compactMap { $0 } + [$0.average].compactMap { $0 } } + [chance ?? 0]
-        let axisTop = min(100, max(10, Int(((values.max() ?? 0) * 100 / 10).rounded(.up)) * 10))
+        let axisTop = BarChart.axisTop(series, chance: chance)
         // Tenths of a pixel: finer is invisible, and keeps binary noise (109.33333333333337) out of the markup.
         func tenths(_ v: Double) -> Double { (v * 10).rounded() / 10 }
         func y(_ fraction: Double) -> Double { tenths(Double(top + plotHeight) - fraction * 100 / Double(axisTop) * Double(plotHeight)) }
@@ -38,7 +37,15 @@ enum SVGCharts {
                 let colour = BarChart.colour(i)
                 let barTop = y(max(0, value))
                 out += "<rect x=\"\(x0 + i * barWidth)\" y=\"\(barTop)\" width=\"\(barWidth - 1)\" height=\"\(tenths(Double(top + plotHeight) - barTop))\" fill=\"rgb(\(colour.red),\(colour.green),\(colour.blue))\">"
-                out += "<title>\(HTMLText.escaped(row.label)), \(HTMLText.escaped(group)): \(LeaderboardTable.format(value))</title></rect>"
+                let deviation = g < columns.count ? row.deviation(g) : nil
+                let spread = deviation.map { "±" + LeaderboardTable.format($0) } ?? ""
+                out += "<title>\(HTMLText.escaped(row.label)), \(HTMLText.escaped(group)): \(LeaderboardTable.format(value))\(spread)</title></rect>"
+                // ±1 sample std over seeds.
+                if let deviation, deviation > 0, deviation.isFinite {
+                    let centre = Double(x0 + i * barWidth) + Double(barWidth - 1) / 2, cap = Double(barWidth - 1) / 3
+                    let low = y(max(0, value - deviation)), high = y(min(1, value + deviation))
+                    out += "<path class=\"error-bar\" d=\"M\(tenths(centre)) \(low)V\(high)M\(tenths(centre - cap)) \(high)H\(tenths(centre + cap))M\(tenths(centre - cap)) \(low)H\(tenths(centre + cap))\"/>"
+                }
             }
             out += "<text x=\(quoted(Double(x0) + Double(series.count * barWidth) / 2)) y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(HTMLText.escaped(group))</text>"
         }

@@ -27,7 +27,7 @@ struct Report: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let registry = try TaskRegistry(directory: tasksDir ?? TaskRegistry.defaultDirectory())
-            let report = try RunReport(runPaths: runs, referenceFile: reference, groups: registry.taskGroups)
+            let report = try RunReport(runPaths: runs, referenceFile: reference, groups: registry.taskGroups, tasks: registry.tasks)
             for note in report.notes { log("note: " + note) }
             let (written, notes) = try report.write(to: outputDir)
             for note in notes { log("note: " + note) }

@@ -20,13 +20,18 @@ import Testing
     /// The chance line sits at its fraction of the axis, and every series has a bar per value and a legend entry.
     @Test func barChartDrawsBarsLegendAndChanceLine() throws {
         let series = [BarChart.Series(label: "a <pixel>", values: [0.5, nil], average: nil),
-                      BarChart.Series(label: "b", values: [0.25, 0.35], average: 0.3)]
+                      BarChart.Series(label: "b", values: [0.25, 0.35], deviations: [0.05, nil], average: 0.3)]
         let svg = SVGCharts.bars(series: series, columns: ["en", "th"], title: "XNLI", chance: 1.0 / 3)
         #expect(svg.components(separatedBy: "<rect ").count - 1 == 4 + 2)  // 4 bars, 2 legend swatches
         #expect(svg.contains("a &lt;pixel&gt;") && !svg.contains("<pixel>"))
         #expect(svg.contains(">chance 33.3</text>"))
-        // Axis 0...50 over 220 px from y = 256: chance at 256 - 220 * 33.33 / 50 = 109.33, in tenths.
-        #expect(svg.contains("y1=\"109.3\" y2=\"109.3\" class=\"chance\""))
-        #expect(svg.contains("<rect x=\"64\" y=\"146.0\" width=\"13\" height=\"110.0\""))  // b's 25% of 50: half the plot
+        // The best bar (50%) does not end the axis: 0...60 over 220 px from y = 256, so chance sits at
+        // 256 - 220 * 33.33 / 60 = 133.78, in tenths.
+        #expect(svg.contains("y1=\"133.8\" y2=\"133.8\" class=\"chance\""))
+        #expect(svg.contains("<rect x=\"64\" y=\"164.3\" width=\"13\" height=\"91.7\""))  // b's 25% of 60
+        // b's en ±5 points: one whisker from 20% (182.7) to 30% (146.0), centred on the 13-pixel bar.
+        #expect(svg.components(separatedBy: "class=\"error-bar\"").count - 1 == 1)
+        #expect(svg.contains("d=\"M70.5 182.7V146.0"))
+        #expect(svg.contains(">b, en: 25.0±5.0</title>"))
     }
 }

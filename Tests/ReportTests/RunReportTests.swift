@@ -7,10 +7,14 @@ import Testing
 
 /// A synthetic results.json: only the keys the report reads, plus one it must ignore.
 private func results(model: String, hash: String = "ab", modality: String = "pixel", version: Int = 2,
-                     tasks: [[String: Any]]) -> [String: Any] {
-    ["schema": "pixelgpt.results", "version": version, "tool_version": "test",
-     "model": ["path": model, "weights_sha256": ["model.safetensors:" + String(repeating: hash, count: 32)]],
-     "modality": modality, "tasks": tasks]
+                     tasks: [[String: Any]], commandLine: [String]? = nil, limit: Int? = nil, pooling: String? = nil) -> [String: Any] {
+    var object: [String: Any] = ["schema": "pixelgpt.results", "version": version, "tool_version": "test",
+                                 "model": ["path": model, "weights_sha256": ["model.safetensors:" + String(repeating: hash, count: 32)]],
+                                 "modality": modality, "tasks": tasks]
+    if let commandLine { object["command_line"] = commandLine }
+    if let limit { object["limit"] = limit }
+    if let pooling { object["pooling"] = pooling }
+    return object
 }
 
 private func task(_ name: String, _ metrics: [String: Double], std: [String: Double]? = nil, seeds: [Int]? = nil,
@@ -210,6 +214,74 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
     }
 }
 
+@Suite struct RunReportOptionTests {
+    @Test func runsThatDifferByAnOptionBehindTheNumbersAreRowsOfTheirOwnLabelledByIt() throws {
+        let eval = ["/usr/bin/pixelgpt", "eval", "--model", "/m/tiny", "--modality", "pixel"]
+        // Options that move no number (where things go, threads, batch, an explicit default pooling) keep one row.
+        let full = try summary(results(model: "/m/tiny", tasks: [task("rte", ["acc": 0.5])],
+                                       commandLine: eval + ["--tasks", "rte", "--threads", "4", "--output-dir", "a", "--batch-size", "8"],
+                                       pooling: "upstream"), file: "full")
+        let xnli = try summary(results(model: "/m/tiny", tasks: xnliTasks { _ in 0.4 },
+                                       commandLine: eval + ["--tasks=xnli", "--pooling", "upstream", "--output-dir=b", "--resume"],
+                                       pooling: "upstream"), file: "xnli")
+        let merged = try RunReport(runs: [full, xnli], reference: nil, groups: try ProjectTables.groups())
+        #expect(merged.rows.map(\.table.label) == ["tiny (pixel)"])
+        #expect(merged.rows[0].options.isEmpty)
+        // --limit (from its field), --train-limit and a renderer keep runs apart, and their labels say which.
+        let limited = try summary(results(model: "/m/tiny", tasks: [task("rte", ["acc": 0.75])],
+                                          commandLine: eval + ["--tasks", "rte", "--limit", "16", "--train-limit", "64"], limit: 16), file: "limited")
+        let rendered = try summary(results(model: "/m/tiny", tasks: [task("rte", ["acc": 0.625])],
+                                           commandLine: eval + ["--tasks", "rte", "--rendered", "--renderer", "r2"], pooling: "last-real-token"), file: "rendered")
+        let report = try RunReport(runs: [full, xnli, limited, rendered], reference: nil, groups: try ProjectTables.groups())
+        #expect(report.rows.map(\.table.label) == ["tiny (pixel)", "tiny (pixel, --limit 16, --train-limit 64)",
+                                                   "tiny (pixel, --pooling last-real-token, --rendered, --renderer r2)"])
+        #expect(report.rows.map(\.table.cells["rte"]?.mean) == [0.5, 0.75, 0.625])
+        #expect(report.markdown.contains("tiny (pixel, --limit 16, --train-limit 64): `--limit 16` `--train-limit 64`"))
+        #expect(report.csv.split(separator: "\n")[2].contains(",--limit 16 --train-limit 64,"))
+        // An option every row shares tells none apart and stays out of the labels.
+        let limitedToo = try summary(results(model: "/m/other", hash: "cd", tasks: [task("rte", ["acc": 0.5])],
+                                             commandLine: eval + ["--limit", "16", "--train-limit", "64"], limit: 16), file: "other")
+        #expect(try RunReport(runs: [limited, limitedToo], reference: nil, groups: try ProjectTables.groups()).rows.map(\.table.label)
+                == ["tiny (pixel)", "other (pixel)"])
+    }
+
+    /// The list of options that move no number names real `eval` options: a renamed option would otherwise
+    /// start splitting rows (the safe direction), or a new neutral one be missed without anybody noticing.
+    @Test func theOptionsThatMoveNoNumberAreEvalOptions() throws {
+        let help = try BuiltTool.run(["eval", "--help"])
+        #expect(help.status == 0)
+        for option in NumbersOptions.neutral.sorted() {
+            #expect(help.stdoutText.contains(option + " ") || help.stdoutText.contains(option + "\n"), "\(option) is not an eval option")
+        }
+    }
+
+    @Test func aHeadSelectedOnTheReportedRowsIsMarkedAndExplained() throws {
+        var selected = task("rte", ["acc": 0.7], seeds: [1], head: "finetune")
+        selected["selection"] = ["split": "validation", "reported_split": "validation", "on_reported_split": true, "metric": "acc", "runs": []]
+        var heldOut = task("rte", ["acc": 0.6], seeds: [1], head: "finetune")
+        heldOut["selection"] = ["split": "train (held-out last 10%)", "reported_split": "validation", "on_reported_split": false, "metric": "acc", "runs": []]
+        let a = try summary(results(model: "/m/f", tasks: [selected], commandLine: ["pixelgpt", "eval", "--select-on", "reported"]), file: "a")
+        let b = try summary(results(model: "/m/f", tasks: [heldOut], commandLine: ["pixelgpt", "eval"]), file: "b")
+        let report = try RunReport(runs: [a, b], reference: nil, groups: try ProjectTables.groups())
+        #expect(report.rows.map(\.table.label) == ["f (pixel, --select-on reported) †", "f (pixel)"])
+        #expect(report.rows.map(\.selectedOnReportedSplit) == [true, false])
+        #expect(report.markdown.contains("† Fine-tuned heads chose their best step on the reported rows themselves"))
+        let alone = try RunReport(runs: [b], reference: nil, groups: try ProjectTables.groups())
+        #expect(!alone.markdown.contains("†"))
+    }
+
+    @Test func rowsAreNamedByWhatTheCheckpointIsNotHowItWasStored() {
+        #expect(CheckpointName.of(path: "/runs/pixelgpt-tiny") == "pixelgpt-tiny")
+        #expect(CheckpointName.of(path: "/runs/pixelgpt-tiny/") == "pixelgpt-tiny")
+        #expect(CheckpointName.of(path: "/hf/hub/models--baidu--PixelGPT/snapshots/0123abcd4567") == "baidu/PixelGPT")
+        #expect(CheckpointName.of(path: ".run/heads/rte/seed-1") == "heads/rte/seed-1")
+        #expect(CheckpointName.of(path: "out/heads/xnli/seed-42/fold-3") == "heads/xnli/seed-42/fold-3")
+        #expect(CheckpointName.of(path: "/m/dual/model.safetensors") == "dual")
+        #expect(CheckpointName.of(path: "/m/dual/mono-350m.safetensors") == "mono-350m")
+        #expect(CheckpointName.of(path: "/m/seed-bank") == "seed-bank")
+    }
+}
+
 @Suite struct RunReportChartTests {
     /// Columns of the image holding `colour`, grouped into bars (runs of adjacent columns) with the number of
     /// such pixels in each bar's middle column: its height. The 14-pixel legend swatch is left out.
@@ -257,5 +329,54 @@ private func xnliTasks(_ accuracy: (Int) -> Double, head: String = "probe", sett
         // Within the "en" group, left to right: rising (40%), falling (70%), five languages (55%).
         #expect(found[0][0].x < found[1][0].x && found[1][0].x < found[2][0].x)
         #expect(found[0][0].height < found[2][0].height && found[2][0].height < found[1][0].height)
+    }
+
+    @Test func theAxisEndsAboveTheBestBarAndItsErrorBar() {
+        func top(_ values: [Double], std: Double? = nil, chance: Double? = nil) -> Int {
+            BarChart.axisTop([BarChart.Series(label: "r", values: values, deviations: values.map { _ in std }, average: nil)], chance: chance)
+        }
+        // A best value on a multiple of 10 no longer ends the axis.
+        #expect(top([0.4, 0.3]) == 50)
+        #expect(top([0.37]) == 40)
+        #expect(top([0.37], std: 0.02) == 50)
+        #expect(top([0.05], chance: 0.5) == 60)
+        #expect(top([1.0]) == 100)
+        #expect(top([]) == 10)
+    }
+
+    @Test func seedSpreadIsDrawnAsAnErrorBarAndChanceAsALine() throws {
+        let values: [Double?] = [0.5, 0.5]
+        let plain = try BarChart.png(series: [BarChart.Series(label: "a", values: values, average: 0.5)], columns: ["x", "y"], title: "t", file: "t.png")
+        let spread = try BarChart.png(series: [BarChart.Series(label: "a", values: values, deviations: [0.1, nil], average: 0.5)],
+                                      columns: ["x", "y"], title: "t", chance: 1.0 / 3, file: "t.png")
+        func image(_ png: [UInt8]) throws -> (rgb: [UInt8], width: Int, height: Int) {
+            let decoded = try PNGImage.decode(png)
+            return (try decoded.convertedToRGB(), decoded.width, decoded.height)
+        }
+        let (rgb, width, height) = try image(spread)
+        let bar = try #require(Self.bars(rgb, width: width, height: height, colour: BarChart.colour(0)).first)
+        // Near-black whisker pixels above the first bar's top (value + std), none above the second's.
+        func darkAbove(_ x0: Int, _ x1: Int) -> Int {
+            var n = 0
+            for y in 0 ..< BarChart.plotTop + BarChart.plotHeight - bar.height - 2 {
+                for x in x0 ..< x1 where y > BarChart.plotTop {
+                    let i = (y * width + x) * 3
+                    if rgb[i] < 40 && rgb[i] == rgb[i + 1] && rgb[i] == rgb[i + 2] { n += 1 }
+                }
+            }
+            return n
+        }
+        let groupWidth = 18 + BarChart.groupGap
+        #expect(darkAbove(bar.x, bar.x + 18) > 10)
+        #expect(darkAbove(bar.x + groupWidth, bar.x + groupWidth + 18) == 0)
+        // The axis ends at 70 (60% + 2 points of headroom), so the chance line sits at 1/3 of 70 of the plot.
+        let chanceY = BarChart.plotTop + BarChart.plotHeight - Int((100.0 / 3 / 70 * Double(BarChart.plotHeight)).rounded())
+        let chanceRow = (BarChart.plotLeft + 1 ..< bar.x - 1).filter { x in
+            let i = (chanceY * width + x) * 3
+            return rgb[i] == rgb[i + 1] && rgb[i] < 120
+        }
+        #expect(chanceRow.count > 4)
+        let (plainRGB, plainWidth, _) = try image(plain)
+        #expect(!(BarChart.plotLeft + 1 ..< bar.x - 1).contains { x in let i = (chanceY * plainWidth + x) * 3; return plainRGB[i] < 120 })
     }
 }
