@@ -21,6 +21,6 @@ struct PixelGPT: ParsableCommand {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             HDF5CrashGuard.enable(command: [executable, CheckHDF5.configuration.commandName!])
         }
-        Self.main(nil)
+        runCommandLine(Self.self)
     }
 }
