@@ -50,6 +50,20 @@ import Testing
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.file("sub"))) == Set(tasks.map { Self.files[$0]!.0 }))
         for task in tasks { try Self.check(task, submission: dir.file("sub"), run: dir.file("run"), data: data, rows: 4) }
 
+        // Names from a task file whose labels changed since the run, or rows named from a test file that
+        // changed, would be wrong: refused, naming the file and the reason.
+        let runJSON = dir.file("run/run.json")
+        let recorded = try String(contentsOfFile: runJSON, encoding: .utf8)
+        for (edit, needle) in [({ (t: String) in t.replacingOccurrences(of: "entailment,not_entailment", with: "not_entailment,entailment") }, "the run's labels (not_entailment,entailment) differ"),
+                               ({ (t: String) in t.replacingOccurrences(of: "\"test.tsv:", with: "\"test.tsv:0") }, "changed since the run")] {
+            try edit(recorded).write(toFile: runJSON, atomically: true, encoding: .utf8)
+            let refusedEdit = try BuiltTool.run(["export", "glue", dir.file("run"), "--out", dir.file("sub-edit"), "--allow-partial"])
+            HostileInputTests.expectOneLineError(CommandLineTests.Result(status: refusedEdit.status, stdout: refusedEdit.stdoutText, stderr: refusedEdit.stderr),
+                                                 containing: [needle])
+            #expect(!FileManager.default.fileExists(atPath: dir.file("sub-edit")))
+        }
+        try recorded.write(toFile: runJSON, atomically: true, encoding: .utf8)
+
         // AX: the diagnostic set, predicted by a three-class (MNLI) head.
         let mnliModel = dir.file("mnli")
         #expect(try CommandLineTests.run(["init", "--preset", "tiny", "--num-labels", "3", mnliModel]).status == 0)
