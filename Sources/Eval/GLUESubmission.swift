@@ -123,24 +123,25 @@ public enum GLUESubmission {
             }
             records[record.index] = record
         }
-        let indexes = try testIndexes(result.file, recorded: recorded?["data"], fail: fail)
+        let indexes = try testIndexes(result.file, header: task.format(for: .test).header, recorded: recorded?["data"], fail: fail)
         var lines = [header]
         for record in records.keys.sorted().map({ records[$0]! }) {
             let index: String
             if let indexes {
-                guard indexes.indices.contains(record.index) else {
-                    throw fail("\(samplesPath): row \(record.index) is past the \(indexes.count) rows of \(result.file)")
+                guard indexes.indices.contains(record.index), let named = indexes[record.index] else {
+                    throw fail("\(samplesPath): row \(record.index) is not a data row of \(result.file)")
                 }
-                index = indexes[record.index]
+                index = named
             } else {
                 index = String(record.index)
             }
             lines.append(index + "\t" + (try prediction(record, entry.encoding, labels: labels, fail: fail)))
         }
-        let expected = indexes?.count
+        // Blank lines are no rows (the reader counts them as unreadable, so they keep their position).
+        let expected = indexes.map { rows in Set(rows.indices.filter { rows[$0] != nil }) }
         var incomplete: String?
-        if let expected, records.count != expected || records.keys.contains(where: { $0 >= expected }) {
-            incomplete = "\(records.count) of the \(expected) test rows"
+        if let expected, !expected.isSubset(of: records.keys) {
+            incomplete = "\(expected.intersection(records.keys).count) of the \(expected.count) test rows"
         } else if expected == nil, limit != nil || result.skippedRows > 0 {
             incomplete = "\(records.count) rows, the run was limited or skipped rows"
         }
@@ -149,10 +150,10 @@ public enum GLUESubmission {
     }
 
     /// The `index` value of each data row of the test file the run read, by row position (the samples' row
-    /// index); the position itself where the file has no `index` column. nil for a pre-rendered file, whose
-    /// rows are in the test set's order (their position is the index). The file must be the one the run read
-    /// (run.json's SHA-256), or the rows would be named wrongly.
-    static func testIndexes(_ path: String, recorded: String?, fail: (String) -> TaskError) throws -> [String]? {
+    /// index; nil for a blank line); the position itself where the file has no `index` column. nil for a
+    /// pre-rendered file, whose rows are in the test set's order (their position is the index). The file must be
+    /// the one the run read (run.json's SHA-256), or the rows would be named wrongly.
+    static func testIndexes(_ path: String, header: Bool, recorded: String?, fail: (String) -> TaskError) throws -> [String?]? {
         if path.hasSuffix(".gz") { return nil }
         do { try RegularFile.require(path) } catch { throw fail("the test file the run read: \(error)") }
         if let recorded {
@@ -160,14 +161,15 @@ public enum GLUESubmission {
             guard now == recorded else { throw fail("\(path) changed since the run (SHA-256 differs from run.json's)") }
         }
         guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
-        let lines = TextLines.split([UInt8](bytes))
-        guard let first = lines.first else { return [] }
+        var lines = TextLines.split([UInt8](bytes))[...]
         func fields(_ line: TextLine) -> [Substring] {
             String(decoding: line.bytes, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false)
         }
-        guard let column = fields(first).firstIndex(of: "index") else { return (0..<(lines.count - 1)).map(String.init) }
-        return lines.dropFirst().enumerated().map { position, line in
+        let column = header ? lines.popFirst().flatMap { fields($0).firstIndex(of: "index") } : nil
+        return lines.enumerated().map { position, line in
+            if line.isBlank { return nil }
             let row = fields(line)
+            guard let column else { return String(position) }
             return row.indices.contains(column) ? String(row[column]) : String(position)
         }
     }

@@ -64,4 +64,20 @@ import Testing
         #expect(throws: TaskError.self) { try GLUESubmission.prediction(record(2), .classDigit, labels: ["a", "b"], fail: fail) }
         #expect(throws: TaskError.self) { try GLUESubmission.prediction(record(.nan), .score, labels: [], fail: fail) }
     }
+
+    /// Rows are named by the test file's own index column, by position where it has none; a blank line is no
+    /// row; a file other than the one the run hashed is refused.
+    @Test(.enabled(if: PythonReference.isAvailableOrRequired("hashlib")))
+    func rowsAreNamedByTheTestFilesIndexColumn() throws {
+        let dir = try TemporaryDirectory()
+        func fail(_ reason: String) -> TaskError { TaskError(task: "t", key: "k", reason: reason) }
+        try Data("sentence\tindex\r\nA\t17\n\nB\t4\n   \n".utf8).write(to: URL(fileURLWithPath: dir.file("test.tsv")))
+        #expect(try GLUESubmission.testIndexes(dir.file("test.tsv"), header: true, recorded: nil, fail: fail) == ["17", nil, "4", nil])
+        #expect(try GLUESubmission.testIndexes(dir.file("test.tsv"), header: false, recorded: nil, fail: fail) == ["0", "1", nil, "3", nil])
+        let hash = try #require(String(data: try PythonReference.run(["-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", dir.file("test.tsv")]), encoding: .utf8))
+        let recorded = "test.tsv:" + hash.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try GLUESubmission.testIndexes(dir.file("test.tsv"), header: true, recorded: recorded, fail: fail)?.count == 4)
+        #expect(throws: TaskError.self) { try GLUESubmission.testIndexes(dir.file("test.tsv"), header: true, recorded: "test.tsv:00", fail: fail) }
+        #expect(try GLUESubmission.testIndexes(dir.file("rows.gz"), header: true, recorded: nil, fail: fail) == nil, "pre-rendered rows are named by position")
+    }
 }
