@@ -63,3 +63,35 @@ private func fileIdentity(_ path: String) -> [UInt64]? {
     guard stat(path, &status) == 0 else { return nil }
     return [UInt64(status.st_dev), UInt64(status.st_ino)]
 }
+
+/// ArgumentParser's `main`, except for how a usage error (unknown option, missing or bad value, an option
+/// the command refuses) is printed: one `error:` line and one hint line on stderr, like the runtime errors'
+/// single line, where ArgumentParser prints the option's help and the whole usage. The exit status is
+/// ArgumentParser's (64, EX_USAGE, for usage errors); help and --version print as before.
+func runCommandLine(_ root: PixelGPT.Type) -> Never {
+    do {
+        var command = try root.parseAsRoot(nil)
+        try command.run()
+        exit(0)
+    } catch {
+        let code = root.exitCode(for: error)
+        if code == .success || error is ExitCode { root.exit(withError: error) }
+        let message = root.message(for: error)
+        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        log("error: \(TerminalText.escaped(line.isEmpty ? "\(error)" : line))")
+        if code.rawValue == 64 { log("hint: see `pixelgpt help\(commandPath(root).map { " " + $0 }.joined())` for the options") }
+        exit(code.rawValue)
+    }
+}
+
+/// The subcommand names at the start of this process's arguments (["export", "glue"]), for the hint.
+private func commandPath(_ root: any ParsableCommand.Type) -> [String] {
+    var path: [String] = []
+    var command = root
+    for argument in CommandLine.arguments.dropFirst() {
+        guard let next = command.configuration.subcommands.first(where: { $0._commandName == argument }) else { break }
+        path.append(argument)
+        command = next
+    }
+    return path
+}

@@ -7,8 +7,11 @@ import SafeTensors
 struct MakeNumericsProbe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-probe",
-        abstract: "Write a built-in probe file from its texts: token ids (text group), rendered strips (pixel group) and both for sentence pairs (pair group).",
-        discussion: "Writes the committed built-in probes (scripts/numerics_make_probes.sh); --name builtin or builtin-small."
+        abstract: "Write one of the built-in probes (builtin, builtin-small): its fixed texts as token ids (text group), rendered strips (pixel group) and both for sentence pairs (pair group).",
+        discussion: "The texts are part of the tool, not an input: "
+            + NumericsProbes.texts.map { "\($0.language) \"\($0.text)\" / \"\($0.pair)\"" }.joined(separator: "; ")
+            + " (builtin-small: en, ar, zh). This command writes the committed probes/ files (scripts/numerics_make_probes.sh); "
+            + "for other inputs, write a probe file of the same groups and give its path to `numerics record --probe`."
     )
 
     @Option(help: "builtin (4 scripts, 24 patches) or builtin-small (3 scripts, 12 patches).")

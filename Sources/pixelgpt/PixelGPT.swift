@@ -12,7 +12,7 @@ struct PixelGPT: ParsableCommand {
         commandName: "pixelgpt",
         abstract: "Convert, run and evaluate PixelGPT checkpoints on the CPU.",
         version: toolVersion,
-        subcommands: [Inspect.self, Convert.self, Verify.self, Init.self, Forward.self, Generate.self, Tasks.self, Eval.self, Merge.self, Slurm.self, Bench.self, Tokenize.self, Render.self, Numerics.self, Report.self, CheckHDF5.self]
+        subcommands: [Inspect.self, Convert.self, Verify.self, Init.self, Forward.self, Generate.self, Tasks.self, Eval.self, Merge.self, Export.self, Slurm.self, Bench.self, Tokenize.self, Render.self, Numerics.self, Report.self, CheckHDF5.self]
     )
 
     /// Every HDF5 file is first read by a child copy of this tool (HDF5CrashGuard), except in that child.
@@ -21,6 +21,6 @@ struct PixelGPT: ParsableCommand {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             HDF5CrashGuard.enable(command: [executable, CheckHDF5.configuration.commandName!])
         }
-        Self.main(nil)
+        runCommandLine(Self.self)
     }
 }

@@ -22,7 +22,7 @@ import Testing
     @Test func helpListsTheContractsCommands() throws {
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
-        let contract = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "merge", "slurm", "numerics", "bench", "report"]
+        let contract = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "merge", "export", "slurm", "numerics", "bench", "report"]
         for command in contract {
             #expect(help.stdout.contains("  \(command) "), "\(command) is not listed")
         }

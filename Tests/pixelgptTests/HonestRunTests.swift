@@ -111,7 +111,7 @@ import Testing
     /// Item 8: help texts cited "SPEC N" and "../shared/data", which users of the repository do not have;
     /// `help inspect` left out .h5; `tasks` lacked the sequence lengths the README promises.
     @Test func helpAndListingsSayWhatTheyPromise() throws {
-        let commands = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "numerics", "bench", "report"]
+        let commands = ["inspect", "convert", "verify", "init", "tokenize", "render", "tasks", "forward", "generate", "eval", "export", "numerics", "bench", "report"]
         for command in commands {
             let help = try CommandLineTests.run(["help", command])
             #expect(help.status == 0, "\(command): \(help.stderr)")
