@@ -152,6 +152,7 @@ extension EvaluationRun {
         guard options.trainLayers == 0 else {
             throw TaskError(task: "eval", key: "--shard", reason: "--train-layers \(options.trainLayers) computes tail examples, which are not sharded; use --train-layers 0")
         }
+        let stall = try ShardStall(environment: ProcessInfo.processInfo.environment)
         let planner = FeaturePlanner()
         featurePlanner = planner
         do {
@@ -200,6 +201,10 @@ extension EvaluationRun {
                     pieces.append(piece)
                     done += rows.count
                     progress.update("shard \(position) [\(options.modality.rawValue)]", done: done, total: total, since: started, newlyDone: computed)
+                    if let stall, stall.isDue(position, piecesDone: pieces.count) {
+                        progress.finish()
+                        try stall.stall(position, log: log)
+                    }
                 }
             }
         }
