@@ -160,7 +160,7 @@ struct LocalSlurmCluster: SuiteTrait, TestScoping {
         }
         let fixture: Result<Fixture, SetupFailure>
         if started.status != 0 {
-            fixture = .failure(SetupFailure(description: "slurm-local.sh start: \(started.stderr)"))
+            fixture = .failure(SetupFailure(description: "slurm-local.sh start (exit \(started.status)): \(started.stderr)"))
         } else {
             let options = ["--model", dir.file("model"), "--tasks", "rte,xnli_en", "--modality", "pixel", "--data-dir", ShardedEvalCommandTests.samples,
                            "--limit", "16", "--train-limit", "24", "--threads", "1"]
