@@ -13,7 +13,7 @@ public final class Featurizer {
     public let sequenceLength: Int
     public let pooling: PoolingRule
     let text: PixelGPTTextInputs?
-    private let renderer: TextRenderer?
+    let renderer: TextRenderer?
 
     /// The evaluation batch of the original scripts: pair-mode pooling depends on it (SPEC 4).
     public static let upstreamEvalBatch = 8

@@ -100,18 +100,15 @@ public enum ShardLayout {
 }
 
 extension Featurizer {
-    /// The forward cost of a row, in positions: its tokens (text), its patches (pixel: estimated from its
-    /// characters, as rendering every row in every shard just to count would cost more than it saves), both
-    /// in pair modality (whose strips always run their full patch count).
+    /// The forward cost of a row, in positions: its tokens (text), its attended patches (pixel: from the
+    /// width of its text laid out by the renderer, without drawing, which would cost every shard more than the
+    /// balance saves), both in pair modality (whose strips always run their full patch count).
     func estimatedCost(_ row: ExampleRow) -> Int {
         let tokens = text.map { $0.encode(row.textA, pair: row.textB).count } ?? 0
         switch modality {
         case .text: return tokens
         case .pair: return sequenceLength + tokens
-        case .pixel:
-            // About two characters per 16-pixel patch at the renderers' size, plus the end-of-sequence patch.
-            let characters = row.textA.unicodeScalars.count + (row.textB?.unicodeScalars.count ?? 0)
-            return min(sequenceLength, characters / 2 + 2)
+        case .pixel: return renderer?.attendedPatches(row.textA, pair: row.textB, maxSeqLength: sequenceLength) ?? sequenceLength
         }
     }
 }
@@ -152,6 +149,7 @@ extension EvaluationRun {
         guard options.trainLayers == 0 else {
             throw TaskError(task: "eval", key: "--shard", reason: "--train-layers \(options.trainLayers) computes tail examples, which are not sharded; use --train-layers 0")
         }
+        let stall = try ShardStall(environment: ProcessInfo.processInfo.environment)
         let planner = FeaturePlanner()
         featurePlanner = planner
         do {
@@ -200,6 +198,10 @@ extension EvaluationRun {
                     pieces.append(piece)
                     done += rows.count
                     progress.update("shard \(position) [\(options.modality.rawValue)]", done: done, total: total, since: started, newlyDone: computed)
+                    if let stall, stall.isDue(position, piecesDone: pieces.count) {
+                        progress.finish()
+                        try stall.stall(position, log: log)
+                    }
                 }
             }
         }

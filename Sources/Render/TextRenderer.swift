@@ -19,6 +19,9 @@ public final class TextRenderer {
     /// Base direction weak-LTR (Pango's default) for singles and LTR pairs; RTL for the RTL pair branch.
     private let ltrContext: OpaquePointer
     private let rtlContext: OpaquePointer
+    /// Contexts of the same setup for `attendedPatches`, so that measuring never touches the state renders use.
+    private let measuringLTRContext: OpaquePointer
+    private let measuringRTLContext: OpaquePointer
     private var surfaces: [SurfaceKey: OpaquePointer] = [:]
     /// Per cached surface, the columns [0, n) that may differ from the cleared state: only those are cleared
     /// before the next strip and converted after it (issue 7 item 5, "clearing and copying only what was drawn").
@@ -61,12 +64,21 @@ public final class TextRenderer {
         }
         ltrContext = makeContext(PANGO_DIRECTION_WEAK_LTR)
         rtlContext = makeContext(PANGO_DIRECTION_RTL)
+        measuringLTRContext = makeContext(PANGO_DIRECTION_WEAK_LTR)
+        measuringRTLContext = makeContext(PANGO_DIRECTION_RTL)
+        // They take the font options (metrics hinting, glyph rounding) of an image surface, as renders do.
+        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1), let cr = cairo_create(surface) else {
+            throw RenderError(path: config.fontFile, .cairo("cannot create a 1 x 1 surface"))
+        }
+        pango_cairo_update_context(cr, measuringLTRContext)
+        pango_cairo_update_context(cr, measuringRTLContext)
+        cairo_destroy(cr)
+        cairo_surface_destroy(surface)
     }
 
     deinit {
         for surface in surfaces.values { cairo_surface_destroy(surface) }
-        g_object_unref(UnsafeMutableRawPointer(ltrContext))
-        g_object_unref(UnsafeMutableRawPointer(rtlContext))
+        for context in [ltrContext, rtlContext, measuringLTRContext, measuringRTLContext] { g_object_unref(UnsafeMutableRawPointer(context)) }
         pango_font_description_free(fontDescription)
     }
 
@@ -117,6 +129,47 @@ public final class TextRenderer {
             unknownGlyphs: drawnA.unknownGlyphs + drawnB.unknownGlyphs, rightToLeft: rtl)
     }
 
+    /// The patches the strip of `render(textA)` or `render(textA, pair: textB)` attends to (its text patches
+    /// plus the end patch, at most `maxSeqLength`), from the same layouts' widths without drawing or copying
+    /// pixels: what a row costs the forward pass, for sharding (the test holds it to the rendered strips').
+    public func attendedPatches(_ textA: String, pair textB: String? = nil, maxSeqLength: Int) -> Int {
+        let geometry = PatchGeometry(pixelsPerPatch: config.pixelsPerPatch, maxSequenceLength: max(1, maxSeqLength))
+        let a = Self.clean(textA)
+        let eos: Int
+        if let textB {
+            let b = Self.clean(textB)
+            let rtl = isRightToLeft(a) && isRightToLeft(b)
+            let context = rtl ? measuringRTLContext : measuringLTRContext
+            let sep = geometry.nextPatch(2 + Self.measuredWidth(Self.boundingCombiningRuns(a), context: context, rightToLeft: rtl) + 2)
+            let xB = sep + config.pixelsPerPatch + 2
+            eos = geometry.nextPatch(xB + Self.measuredWidth(Self.boundingCombiningRuns(b), context: context, rightToLeft: rtl) + 2)
+        } else {
+            eos = geometry.nextPatch(2 + Self.measuredWidth(Self.boundingCombiningRuns(a), context: measuringLTRContext, rightToLeft: false) + 2)
+        }
+        return min(geometry.patchesFloor(eos) + 1, geometry.maxSequenceLength)
+    }
+
+    /// The full width of `text` laid out in `context`, as `draw` measures it.
+    private static func measuredWidth(_ text: String, context: OpaquePointer, rightToLeft: Bool) -> Int {
+        let layout = makeLayout(text, in: context, rightToLeft: rightToLeft)
+        defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+        var width: Int32 = 0, height: Int32 = 0
+        pango_layout_get_pixel_size(layout, &width, &height)
+        return pixelWidth(layout, pangoWidth: width)
+    }
+
+    /// A new layout of `text` (the caller releases it); in upstream's RTL pair branch, auto-dir off and right
+    /// alignment.
+    private static func makeLayout(_ text: String, in context: OpaquePointer, rightToLeft: Bool) -> OpaquePointer {
+        let layout = pango_layout_new(context)!
+        if rightToLeft {
+            pango_layout_set_auto_dir(layout, 0)
+            pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT)
+        }
+        setText(layout, text)
+        return layout
+    }
+
     /// Upstream's only cleaning: every "\n" becomes a space (SPEC 5.3). A "\r\n" pair is one Character in Swift,
     /// so the replacement works on UTF-8 bytes, not Characters.
     static func clean(_ text: String) -> String {
@@ -155,13 +208,8 @@ public final class TextRenderer {
     private func draw(_ text: String, at x0: Int, on canvas: Canvas, rightToLeft: Bool, maxPatches: Int?) -> Drawn {
         let context = rightToLeft ? rtlContext : ltrContext
         pango_cairo_update_context(canvas.cr, context)
-        let layout = pango_layout_new(context)!
+        let layout = Self.makeLayout(text, in: context, rightToLeft: rightToLeft)
         defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
-        if rightToLeft {
-            pango_layout_set_auto_dir(layout, 0)
-            pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT)
-        }
-        Self.setText(layout, text)
         var width: Int32 = 0, height: Int32 = 0
         pango_layout_get_pixel_size(layout, &width, &height)
         let fullWidth = Self.pixelWidth(layout, pangoWidth: width)

@@ -20,7 +20,9 @@ struct SlurmEval: ParsableCommand {
             Every option not listed here is an option of `pixelgpt eval` and is passed on; --output-dir must be on \
             a filesystem every node shares. Writes OUTPUT/slurm/shards.sbatch (array 0..N-1, --requeue: a requeued \
             shard continues after its last complete piece) and OUTPUT/slurm/merge.sbatch, to be submitted with \
-            --dependency=afterok:<array job>; --submit does both and prints the two job ids.
+            --dependency=afterok:<array job>; --submit does both and prints the two job ids. --only K[,K...] \
+            submits only those array tasks (a shard that failed or was cancelled: it resumes after its last complete \
+            piece) and a new merge job that waits for them and, with --after JOB, for that job's end too.
             """
     )
 
@@ -42,6 +44,12 @@ struct SlurmEval: ParsableCommand {
     @Flag(help: "Submit both jobs with sbatch and print their ids.")
     var submit = false
 
+    @Option(help: ArgumentHelp("Only these shards (e.g. 2 or 0,3): resubmit shards that failed or were cancelled, with a new merge job.", valueName: "K[,K...]"))
+    var only: String?
+
+    @Option(help: ArgumentHelp("With --only: the merge job also waits for this job to end (the first submission's array job, if some of its tasks still run).", valueName: "JOB"))
+    var after: String?
+
     @Argument(parsing: .allUnrecognized, help: "Options of `pixelgpt eval` (see `pixelgpt eval --help`).")
     var evalArguments: [String] = []
 
@@ -55,6 +63,11 @@ struct SlurmEval: ParsableCommand {
             for refused in ["--shard", "--resume"] where evalArguments.contains(where: { $0 == refused || $0.hasPrefix(refused + "=") }) {
                 throw ValidationError("\(refused) is set by the job script; leave it out")
             }
+            let array = try only.map { try Self.arraySpec($0, shards: shards) }
+            if let after {
+                guard array != nil else { throw ValidationError("--after is for --only (a resubmission)") }
+                guard !after.isEmpty, after.allSatisfy(\.isNumber) else { throw ValidationError("--after \(after): give a job id") }
+            }
             // Refuse what eval would refuse now, not on the cluster.
             _ = try Eval.parse(evalArguments)
             let script = SlurmScripts(executable: Self.executable, workingDirectory: FileManager.default.currentDirectoryPath,
@@ -66,15 +79,28 @@ struct SlurmEval: ParsableCommand {
             let mergePath = (directory as NSString).appendingPathComponent("merge.sbatch")
             try AtomicFile.write(Array(script.shardsScript.utf8), to: shardsPath)
             try AtomicFile.write(Array(script.mergeScript.utf8), to: mergePath)
+            let arrayOption = array.map { ["--array=\($0)"] } ?? []
+            let waitsFor = after.map { ",afterany:\($0)" } ?? ""
             guard submit else {
                 print("shards: \(shardsPath)\nmerge: \(mergePath)")
-                log("submit with: id=$(sbatch --parsable \(shardsPath)) && sbatch --dependency=afterok:${id%%;*} \(mergePath)")
+                log("submit with: id=$(sbatch --parsable \((arrayOption + [shardsPath]).joined(separator: " "))) && "
+                    + "sbatch --dependency=afterok:${id%%;*}\(waitsFor) --kill-on-invalid-dep=yes \(mergePath)")
                 return
             }
-            let array = try Self.sbatch(["--parsable", shardsPath])
-            let merge = try Self.sbatch(["--parsable", "--dependency=afterok:\(array)", "--kill-on-invalid-dep=yes", mergePath])
-            print("shards job \(array)\nmerge job \(merge)")
+            let shardsJob = try Self.sbatch(["--parsable"] + arrayOption + [shardsPath])
+            let merge = try Self.sbatch(["--parsable", "--dependency=afterok:\(shardsJob)\(waitsFor)", "--kill-on-invalid-dep=yes", mergePath])
+            print("shards job \(shardsJob)\nmerge job \(merge)")
         }
+    }
+
+    /// `--only K[,K...]` as sbatch's --array value: distinct shards of the run, in order.
+    static func arraySpec(_ text: String, shards: Int) throws -> String {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let indices = parts.compactMap { Int($0) }
+        guard !parts.isEmpty, indices.count == parts.count, indices.allSatisfy((0..<shards).contains) else {
+            throw ValidationError("--only \(text): give shard numbers 0 to \(shards - 1), separated by commas")
+        }
+        return Set(indices).sorted().map(String.init).joined(separator: ",")
     }
 
     /// This tool's own path, absolute (the nodes run the same build).

@@ -1,3 +1,6 @@
+import Foundation
+import Render
+import TestSupport
 import Testing
 @testable import Eval
 
@@ -47,6 +50,33 @@ import Testing
         #expect(ShardPlan.pieces(of: 16..<150, group: 8) == [16..<80, 80..<144, 144..<150])
         #expect(ShardPlan.pieces(of: 5..<70, group: 1) == [5..<69, 69..<70])
         #expect(ShardPlan.pieces(of: 3..<3, group: 1).isEmpty)
+    }
+
+    /// The pixel cost of a row (sharding's `estimatedCost`) is the attended patch count of its rendered strip,
+    /// measured without drawing: single texts and pairs, left-to-right and right-to-left (Arabic pairs take the
+    /// RTL branch), scripts Pango shapes (Thai, Hindi), texts past the strip's end, empty ones, long mark runs.
+    @Test func pixelCostIsTheRenderedStripsAttendedPatches() throws {
+        let renderer = try TextRenderer(directory: PythonReference.repositoryRoot + "/renderers/noto")
+        var rows: [(String, String?)] = [("", nil), ("", ""), ("a" + String(repeating: "\u{301}", count: 300), "b"),
+                                         (String(repeating: "a long sentence ", count: 400), nil), ("short", String(repeating: "long words ", count: 500))]
+        for language in ["en", "ar", "th", "hi", "zh", "de"] {
+            let path = PythonReference.repositoryRoot + "/samples/xnli/dev-\(language).tsv"
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").prefix(4) {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                rows += [(fields[0], fields[1]), (fields[1], nil)]
+            }
+        }
+        var sawRTL = false, sawCapped = false
+        for (a, b) in rows {
+            for length in [529, 24] {
+                let strip = try b.map { try renderer.render(a, pair: $0, maxSeqLength: length, mode: .rgb) } ?? renderer.render(a, maxSeqLength: length, mode: .rgb)
+                let attended = strip.attentionMask().reduce(0) { $0 + Int($1) }
+                #expect(renderer.attendedPatches(a, pair: b, maxSeqLength: length) == attended, "\(a.prefix(40)) | \(b?.prefix(40) ?? "-") at \(length)")
+                sawRTL = sawRTL || strip.rightToLeft
+                sawCapped = sawCapped || attended == length
+            }
+        }
+        #expect(sawRTL && sawCapped)
     }
 
     @Test func shardPositionsParse() throws {

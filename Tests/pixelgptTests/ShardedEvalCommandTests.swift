@@ -115,6 +115,30 @@ import Testing
         #expect(line.contains("shard 2/\(shards) foreign (limit \"8\" vs \"16\")"), "\(line)")
     }
 
+    /// `slurm eval --only K[,K...]` (resubmitting shards, docs/cluster.md) and the stall hook refuse bad values
+    /// in one line; without --submit the resubmission commands are printed.
+    @Test func resubmissionOptionsAndTheStallHook() throws {
+        let dir = try TemporaryDirectory()
+        let created = try BuiltTool.run(["init", "--preset", "tiny", "--seed", "3", dir.file("model")])
+        #expect(created.status == 0, "\(created.stderr)")
+        let common = ["--model", dir.file("model"), "--tasks", "rte", "--modality", "pixel", "--data-dir", Self.samples,
+                      "--limit", "8", "--train-limit", "8", "--threads", "1", "--output-dir", dir.file("out")]
+        let only = try BuiltTool.run(["slurm", "eval"] + common + ["--shards", "4", "--only", "3,1,3", "--after", "41"])
+        #expect(only.status == 0, "\(only.stderr)")
+        #expect(only.stderr.contains("sbatch --parsable --array=1,3 \(dir.file("out"))/slurm/shards.sbatch)"), "\(only.stderr)")
+        #expect(only.stderr.contains("sbatch --dependency=afterok:${id%%;*},afterany:41 --kill-on-invalid-dep=yes "), "\(only.stderr)")
+        for (options, message) in [(["--only", "4"], "--only 4: give shard numbers 0 to 3"), (["--only", "1,"], "--only 1,: give shard numbers"),
+                                   (["--after", "41"], "--after is for --only"), (["--only", "1", "--after", "x"], "--after x: give a job id")] {
+            let refused = try BuiltTool.run(["slurm", "eval"] + common + ["--shards", "4"] + options)
+            let lines = refused.stderr.split(separator: "\n")
+            #expect(refused.status != 0 && lines.count == 1 && lines[0].contains(message), "\(options): \(refused.stderr)")
+        }
+        let stall = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["PIXELGPT_STALL_AFTER_PIECES=2:0", BuiltTool.pixelgpt.path, "eval"]
+                                   + common + ["--shard", "2/4"])
+        let last = stall.stderr.split(separator: "\n").last ?? ""
+        #expect(stall.status != 0 && last.hasPrefix("error:") && last.contains("PIXELGPT_STALL_AFTER_PIECES: \"2:0\" is not P or K:P"), "\(stall.stderr)")
+    }
+
     @Test func pixelShardsMergeToTheOneProcessOutputs() throws {
         try shardsEqualOneProcess(modality: "pixel", tasks: "rte,xnli_en", shards: 4)
     }
