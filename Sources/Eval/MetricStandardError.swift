@@ -62,15 +62,34 @@ public enum MetricStandardError {
                 bootstrapped.append(metric)
             }
         }
-        let bootstrap = bootstrapStandardErrors(bootstrapped, rows: labels.count, resamples: resamples, seed: seed) { metric, rows in
-            let resampledLabels = rows.map { labels[$0] }
-            let perSeed = predictionsBySeed.map { predictions in
-                Metrics.value(metric, predictions: rows.map { predictions[$0] }, labels: resampledLabels)
+        let bootstrap = bootstrapStandardErrors(bootstrapped, rows: labels.count, resamples: resamples, seed: seed,
+                                                statistic: resampledStatistic(predictionsBySeed: predictionsBySeed, labels: labels))
+        values.merge(bootstrap) { first, _ in first }
+        return (values, methods)
+    }
+
+    /// The mean over seeds of a metric on a resample (row indices, with repeats). F1 and MCC depend only on
+    /// the counts of (label, prediction) pairs, so a classification resample is counted into a confusion
+    /// matrix over all the task's classes (a class a resample lacks adds zeros only) instead of copied;
+    /// correlations are computed on the resampled values.
+    static func resampledStatistic(predictionsBySeed: [[Double]], labels: [Double]) -> (MetricName, [Int]) -> Double {
+        let classIDs = labels.map { Int($0) }
+        let predictedIDs = predictionsBySeed.map { $0.map { Int($0) } }
+        let classes = ConfusionMatrix(classes: Set(predictedIDs.joined()).union(classIDs).sorted())
+        let cellsBySeed = predictedIDs.map { classes.cells(predictions: $0, labels: classIDs) }
+        return { metric, rows in
+            let perSeed = predictionsBySeed.indices.map { seed -> Double in
+                switch metric {
+                case .f1, .mcc:
+                    var confusion = classes
+                    for row in rows { confusion.counts[cellsBySeed[seed][row]] += 1 }
+                    return metric == .f1 ? Metrics.f1(confusion) : Metrics.matthewsCorrelation(confusion)
+                case .acc, .pearson, .spearmanr:
+                    return Metrics.value(metric, predictions: rows.map { predictionsBySeed[seed][$0] }, labels: rows.map { labels[$0] })
+                }
             }
             return perSeed.reduce(0, +) / Double(perSeed.count)
         }
-        values.merge(bootstrap) { first, _ in first }
-        return (values, methods)
     }
 
     /// lm-eval's `mean_stderr`: the sample standard deviation (ddof = 1) over √n; nil below 2 values.

@@ -53,6 +53,27 @@ import Testing
         #expect(MetricStandardError.standardErrors([.acc, .mcc], predictionsBySeed: [[1]], labels: [1]).values.isEmpty)
     }
 
+    /// A classification resample is counted into a confusion matrix instead of copied: on every fixture case
+    /// and resample, the value equals the metric of the copied rows exactly, and with two seeds their mean.
+    @Test func countedResamplesGiveTheMetricOfTheCopiedRows() throws {
+        var generator = SplitMix64(state: 11)
+        for c in try MetricsTests.cases() where c["kind"] as? String == "classification" {
+            let labels = (c["labels"] as! [NSNumber]).map(\.doubleValue), predictions = (c["predictions"] as! [NSNumber]).map(\.doubleValue)
+            let flipped = predictions.map { $0 == 0 ? 1 : 0 } as [Double]
+            let one = MetricStandardError.resampledStatistic(predictionsBySeed: [predictions], labels: labels)
+            let two = MetricStandardError.resampledStatistic(predictionsBySeed: [predictions, flipped], labels: labels)
+            for _ in 0..<20 {
+                let rows = labels.indices.map { _ in MetricStandardError.uniformIndex(below: labels.count, &generator) }
+                for metric in [MetricName.f1, .mcc] {
+                    let copied = Metrics.value(metric, predictions: rows.map { predictions[$0] }, labels: rows.map { labels[$0] })
+                    let copiedFlipped = Metrics.value(metric, predictions: rows.map { flipped[$0] }, labels: rows.map { labels[$0] })
+                    #expect(one(metric, rows) == copied, "\(metric) of \(labels.count) rows")
+                    #expect(two(metric, rows) == (copied + copiedFlipped) / 2, "\(metric) of \(labels.count) rows, two seeds")
+                }
+            }
+        }
+    }
+
     @Test func resampledIndicesStayInRangeAndCoverIt() {
         var generator = SplitMix64(state: 3)
         var seen = [Int](repeating: 0, count: 7)
