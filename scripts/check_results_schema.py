@@ -64,7 +64,7 @@ def check_standard_errors(task, rows, problems):
     name = task["task"]
     if len(task.get("seeds", [])) > 1:
         return  # the samples hold the first seed only; the standard error covers every seed
-    scored = [r for r in rows if r["label"] is not None]
+    scored = [r for r in rows if r.get("label") is not None]
     y = np.array([r["label"] for r in scored], dtype=float)
     p = np.array([r["prediction"] for r in scored], dtype=float)
     stderr, methods = task["metrics_stderr"], task["stderr_method"]
@@ -97,7 +97,7 @@ def check_samples(task, rows, data_text, problems):
         if r.get("text_pair") is not None and r["text_pair"] not in data_text:
             problems.append(f"{where}: text_pair is not in {task['file']}")
             break
-        expected_label = names[int(r["label"])] if names and r["label"] is not None else None
+        expected_label = names[int(r["label"])] if names and r.get("label") is not None else None
         expected_prediction = names[int(r["prediction"])] if names else None
         if r.get("label_name") != expected_label or r.get("prediction_name") != expected_prediction:
             problems.append(f"{where}: names {r.get('label_name')!r}/{r.get('prediction_name')!r}, "

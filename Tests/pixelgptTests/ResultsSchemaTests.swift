@@ -38,5 +38,18 @@ import Testing
                                                "--output-dir", dir.file("pixel")], seconds: 600)
         #expect(pixel.status == 0, "\(pixel.stderr)")
         try Self.check(dir.file("pixel"))
+
+        // Fine-tuned heads of two seeds (selection and training records; standard errors over both seeds): an
+        // XNLI head is trained on every language's rows here, so the task records every language's file.
+        let tuned = try HostileInputTests.run(["eval", "--model", model, "--tasks", "mrpc,xnli_en", "--modality", "text",
+                                               "--data-dir", Self.samples, "--tokenizer", TestData.llamaTokenizer, "--limit", "40",
+                                               "--train-limit", "40", "--head", "finetune", "--seeds", "1,2", "--head-max-steps", "30",
+                                               "--head-warmup-steps", "5", "--head-eval-every", "10", "--output-dir", dir.file("tuned")], seconds: 600)
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        try Self.check(dir.file("tuned"))
+        let tunedTasks = try #require(try HonestRunTests.json(dir.file("tuned/results.json"))["tasks"] as? [[String: Any]])
+        #expect(tunedTasks.map { ($0["metrics_stderr"] as? [String: Double])?.keys.sorted() ?? [] } == [["acc", "f1"], ["acc"]])
+        let xnliFiles = try #require(tunedTasks.last?["data_sha256"] as? [String: String]).keys.sorted()
+        #expect(xnliFiles.count == 15 && xnliFiles.allSatisfy { $0.hasPrefix("xnli/dev-") }, "\(xnliFiles)")
     }
 }
