@@ -11,7 +11,7 @@ APT_PACKAGES=(pkg-config libhdf5-dev libopenblas-dev libpango1.0-dev libjson-c-d
 # PyPI name, or NAME:MODULE when the import name differs. Pillow: the PNG decoding reference; scipy and
 # scikit-learn: the metrics HF evaluate uses, recomputed from an evaluation's samples; selenium: drives
 # chromium for the HTML report's test (scripts/check_html_report.py).
-PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL scipy scikit-learn:sklearn selenium)
+PIP_PACKAGES=(safetensors numpy h5py sentencepiece pillow:PIL scipy scikit-learn:sklearn selenium jsonschema)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

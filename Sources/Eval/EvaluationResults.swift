@@ -1,5 +1,6 @@
 import Foundation
 import Render
+import Support
 
 /// results.json (schema "pixelgpt.results"): everything needed to reproduce and compare a run. Version 2
 /// added multi-seed fine-tuned heads: per task `metrics` is the mean over seeds, `metrics_std`,
@@ -7,7 +8,11 @@ import Render
 /// Version 3 records what ran rather than what was asked: `batch_size` is the batch the forward passes used
 /// (`requested_batch_size` beside it), `seed` is absent for deterministic heads and `seeds` lists every
 /// fine-tuning seed; it adds `runtime_seconds`, `command_line`, `blas_core`, and per task `runtime_seconds`
-/// and `rows_per_second`; `label` (`--label`). Every added field is optional, so files of versions 1 and 2 still decode.
+/// and `rows_per_second`; `label` (`--label`); the provenance fields `data_sha256` (every data file read),
+/// `git_revision`, `cpu` and `blas_threads`; per task the standard errors `metrics_stderr` with their
+/// `stderr_method`, `label_names` and the task's own `data_sha256`. docs/results.schema.json is the
+/// schema of what version 3 writes. Every added field is optional in Swift, so files of versions 1 and 2
+/// still decode.
 public struct EvaluationResults: Codable, Sendable {
     public static let schema = "pixelgpt.results"
     public static let version = 3
@@ -115,6 +120,16 @@ public struct EvaluationResults: Codable, Sendable {
         public var seeds: [Int] = []
         /// Sample standard deviation over seeds (ddof = 1), only with more than one seed.
         public var metricsStd: [String: Double]?
+        /// The standard error of each metric over the evaluated rows (version 3, `MetricStandardError`):
+        /// lm-eval's `acc_stderr` etc.; absent for a metric where it is undefined. Empty without labels.
+        public var metricsStderr: [String: Double]?
+        /// How each metric's standard error was computed: "analytic" or "bootstrap-1000" (version 3).
+        public var stderrMethod: [String: String]?
+        /// Class names by class id (the samples' `label_name`); null for regression (version 3).
+        public var labelNames: JSONNullable<[String]>?
+        /// SHA-256 of each data file this task read (evaluated rows, and the rows its head trained and
+        /// selected on), by path relative to `data_directory` (version 3; lm-eval's `task_hashes`).
+        public var dataSHA256: [String: String]?
         /// Per seed, in the order of `seeds`; only for fine-tuned heads.
         public var metricsBySeed: [[String: Double]]?
         public var selection: SelectionInfo?
@@ -124,7 +139,8 @@ public struct EvaluationResults: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case task, split, file, rows, problems, labeled, metrics, head, seeds, selection
             case runtimeSeconds = "runtime_seconds", rowsPerSecond = "rows_per_second"
-            case metricsStd = "metrics_std", metricsBySeed = "metrics_by_seed"
+            case metricsStd = "metrics_std", metricsBySeed = "metrics_by_seed", metricsStderr = "metrics_stderr", stderrMethod = "stderr_method"
+            case labelNames = "label_names", dataSHA256 = "data_sha256"
             case taskVersion = "task_version", splitNote = "split_note", skippedRows = "skipped_rows"
             case combinedScore = "combined_score", selectionMetric = "selection_metric", samplesFile = "samples_file"
         }
@@ -153,6 +169,18 @@ public struct EvaluationResults: Codable, Sendable {
     public let gemmInstructionSet: String?
     /// OpenBLAS's kernel set (training tail's backward pass; version 3).
     public var blasCore: String?
+    /// OpenBLAS's thread count (the training tail's backward pass; version 3). `threads` is the forward
+    /// kernels' count.
+    public var blasThreads: Int?
+    /// The processor (version 3); null where the system does not say (no /proc/cpuinfo).
+    public var cpu: JSONNullable<HostCPU>?
+    /// The git commit of the checkout the executable was built in, "-dirty" appended when tracked files
+    /// differ from it (version 3); null for an executable outside a checkout of this package
+    /// (`ToolRevision` in the command-line tool).
+    public var gitRevision: JSONNullable<String>?
+    /// SHA-256 of every data file the run read, by path relative to `data_directory` (absolute outside
+    /// it; version 3).
+    public var dataSHA256: [String: String]?
     /// The first fine-tuning seed; absent for deterministic heads (version 3; 0 before).
     public let seed: Int?
     /// Every fine-tuning seed, in run order (version 3; absent for deterministic heads).
@@ -172,6 +200,7 @@ public struct EvaluationResults: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, version, created, model, modality, pooling, limit, threads, seed, seeds, renderer, tasks, skipped, label
         case requestedBatchSize = "requested_batch_size", blasCore = "blas_core", runtimeSeconds = "runtime_seconds", commandLine = "command_line"
+        case blasThreads = "blas_threads", cpu, gitRevision = "git_revision", dataSHA256 = "data_sha256"
         case toolVersion = "tool_version", batchSize = "batch_size", dataDirectory = "data_directory"
         case tokenizerSHA256 = "tokenizer_sha256", gemmInstructionSet = "gemm_instruction_set"
     }

@@ -64,6 +64,8 @@ public final class EvaluationRun {
         public var commandLine = CommandLine.arguments
         /// `--label`: the run's name in reports, recorded in results.json.
         public var label: String?
+        /// The tool's git revision, recorded in results.json (null when nil: the caller knows none).
+        public var gitRevision: String?
 
         public init(modelPath: String, tasks: [TaskDefinition], modality: TaskDefinition.Modality, dataDirectory: String, outputDirectory: String) {
             self.modelPath = modelPath
@@ -86,7 +88,9 @@ public final class EvaluationRun {
     /// OUTPUT/run.json: what this run's outputs depend on, checked by --resume.
     var provenance: RunProvenance
     /// SHA-256 of the data files read, by path (hashed once per run).
-    var dataHashes: [String: String] = [:]
+    var dataDigests: [String: String] = [:]
+    /// The data files the task being evaluated has read so far (results.json's per-task `data_sha256`).
+    var taskDataFiles: Set<String> = []
     /// Progress and notes go here (stderr in the tool).
     let log: (String) -> Void
     let progress: ProgressLine
@@ -187,6 +191,10 @@ public final class EvaluationRun {
         output.blasCore = BLASRuntime.coreName
         output.commandLine = options.commandLine
         output.label = options.label
+        output.blasThreads = BLASRuntime.blasThreads
+        output.cpu = JSONNullable(HostCPU.current())
+        output.gitRevision = JSONNullable(options.gitRevision)
+        output.dataSHA256 = dataDigestTable(dataDigests.keys)
         output.runtimeSeconds = Self.rounded(Date().timeIntervalSince(started))
         // A sharded run's planning pass has zero features: its metrics mean nothing and are not written.
         guard featurePlanner == nil else { return output }
@@ -248,9 +256,16 @@ public final class EvaluationRun {
     }
 
     func read(_ file: String, task: TaskDefinition, split: TaskDefinition.Split) throws -> DatasetSplit {
-        if readsRenderedDatasets { return try DatasetReader.readRendered(file, task: task) }
-        let unlabeled = task.unlabeledFiles?[split].map { (options.dataDirectory as NSString).appendingPathComponent($0) } == file
-        return try DatasetReader.read(file, task: task, split: split, unlabeled: unlabeled)
+        let data: DatasetSplit
+        if readsRenderedDatasets {
+            data = try DatasetReader.readRendered(file, task: task)
+        } else {
+            let unlabeled = task.unlabeledFiles?[split].map { (options.dataDirectory as NSString).appendingPathComponent($0) } == file
+            data = try DatasetReader.read(file, task: task, split: split, unlabeled: unlabeled)
+        }
+        // Every file read is hashed (once per run) for results.json, after the reader's own checks spoke.
+        _ = try dataHash(file)
+        return data
     }
 
     /// Pixels of `file`'s rows from the pre-rendered file, with the transform of the original's script for
@@ -317,7 +332,9 @@ public final class EvaluationRun {
 
     func evaluate(_ task: TaskDefinition) throws -> EvaluationResults.TaskResult {
         let taskStarted = Date()
+        taskDataFiles = []
         var result = try evaluateRows(task)
+        result.dataSHA256 = dataDigestTable(taskDataFiles)
         let seconds = Date().timeIntervalSince(taskStarted)
         result.runtimeSeconds = Self.rounded(seconds)
         result.rowsPerSecond = seconds > 0 ? Self.rounded(Double(result.rows) / seconds) : nil
@@ -371,8 +388,8 @@ public final class EvaluationRun {
             if let features { collected? += features } else { collected = nil }
             var records: [SampleRecord] = []
             for (i, row) in chunk.enumerated() where log.records[row.index] == nil {
-                records.append(SampleRecord(index: row.index, label: row.label?.value, prediction: Self.prediction(logits[i], regression: regression),
-                                            logits: logits[i].map(Float.init)))
+                records.append(SampleRecord(row: row, prediction: Self.prediction(logits[i], regression: regression), logits: logits[i].map(Float.init),
+                                            labelNames: regression ? nil : task.labelList))
             }
             try log.append(records)
             computed += records.count
@@ -408,14 +425,33 @@ public final class EvaluationRun {
                 metricsStd = std
             }
         }
+        var standardErrors: (values: [String: Double], methods: [String: String]) = ([:], [:])
+        // (A sharded run's planning pass has zero features: no metric of it is written.)
+        if !metrics.isEmpty, featurePlanner == nil {
+            let names = task.metricList.map(\.metric)
+            if let tuned, tuned.logitsBySeed.count > 1 {
+                // The reported value is the mean over seeds: its standard error comes from every seed's predictions.
+                let labeled = rows.filter { $0.label != nil }
+                standardErrors = MetricStandardError.standardErrors(
+                    names, predictionsBySeed: tuned.logitsBySeed.map { logits in labeled.map { Self.prediction(logits[$0.index]!, regression: regression) } },
+                    labels: labeled.map { $0.label!.value })
+            } else {
+                standardErrors = MetricStandardError.standardErrors(names, predictionsBySeed: [scored.map(\.prediction)], labels: scored.map { $0.label! })
+            }
+        }
         let combined = Metrics.combinedScore(task.metricList.compactMap { metrics[$0.metric.rawValue] })
         let stdText = { (key: String) in metricsStd?[key].map { String(format: " ± %.4f", $0) } ?? "" }
         if featurePlanner == nil { self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", "))) }
-        return .init(task: task.task, taskVersion: task.metadata.version, split: split.rawValue, splitNote: note, file: file,
-                     rows: rows.count, skippedRows: data.problems.count, problems: data.problems.prefix(20).map(\.description),
-                     labeled: !scored.isEmpty, metrics: metrics, combinedScore: combined, selectionMetric: task.pixelgpt.selectionMetric.rawValue,
-                     head: head.info, samplesFile: (samplesPath as NSString).lastPathComponent, seeds: tuned?.seeds ?? [],
-                     metricsStd: metricsStd, metricsBySeed: metricsBySeed, selection: tuned?.selection)
+        var result = EvaluationResults.TaskResult(
+            task: task.task, taskVersion: task.metadata.version, split: split.rawValue, splitNote: note, file: file,
+            rows: rows.count, skippedRows: data.problems.count, problems: data.problems.prefix(20).map(\.description),
+            labeled: !scored.isEmpty, metrics: metrics, combinedScore: combined, selectionMetric: task.pixelgpt.selectionMetric.rawValue,
+            head: head.info, samplesFile: (samplesPath as NSString).lastPathComponent, seeds: tuned?.seeds ?? [],
+            metricsStd: metricsStd, metricsBySeed: metricsBySeed, selection: tuned?.selection)
+        result.metricsStderr = standardErrors.values
+        result.stderrMethod = standardErrors.methods
+        result.labelNames = JSONNullable(regression ? nil : task.labelList)
+        return result
     }
 
     /// A head and how it gets the logits of a chunk of evaluated rows.

@@ -52,13 +52,28 @@ extension EvaluationRun {
         return SHA256.hex(hasher.finalize())
     }
 
-    /// "NAME:SHA-256" of a data file, hashed once per run.
+    /// "NAME:SHA-256" of a data file, hashed once per run; the file counts as read by the task being evaluated.
     func dataHash(_ path: String) throws -> String {
-        if let known = dataHashes[path] { return known }
-        try RegularFile.require(path)
-        let value = "\((path as NSString).lastPathComponent):\(try SHA256.hexDigest(ofFile: path))"
-        dataHashes[path] = value
-        return value
+        let digest: String
+        if let known = dataDigests[path] {
+            digest = known
+        } else {
+            try RegularFile.require(path)
+            digest = try SHA256.hexDigest(ofFile: path)
+            dataDigests[path] = digest
+        }
+        taskDataFiles.insert(path)
+        return "\((path as NSString).lastPathComponent):\(digest)"
+    }
+
+    /// SHA-256 of `paths` (already hashed by `dataHash`) by path relative to the data directory, for
+    /// results.json; a path outside it stays absolute.
+    func dataDigestTable(_ paths: some Sequence<String>) -> [String: String] {
+        // The prefix `dataFile` puts before a relative path, spelled by the same call.
+        let prefix = String((options.dataDirectory as NSString).appendingPathComponent("x").dropLast())
+        return Dictionary(paths.compactMap { path in
+            dataDigests[path].map { (path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path, $0) }
+        }, uniquingKeysWith: { first, _ in first })
     }
 
     /// What a task's samples depend on besides the run-wide settings.

@@ -29,6 +29,8 @@ struct TrainedGroup {
     let folds: Int?
     let info: EvaluationResults.HeadInfo
     let selection: EvaluationResults.SelectionInfo
+    /// The data files training and selection read: every member's result depends on them.
+    var dataFiles: Set<String> = []
 }
 
 extension EvaluationRun {
@@ -63,13 +65,18 @@ extension EvaluationRun {
 
     func finetunedHead(_ task: TaskDefinition, evaluated: EvaluatedData, featurizer: Featurizer, images: RenderedImages?) throws -> FinetunedTask {
         let (name, members, xnli) = try group(of: task)
-        let group: TrainedGroup
+        var group: TrainedGroup
         if let trained = trainedGroups[name] {
             group = trained
         } else {
+            let readBefore = taskDataFiles
+            taskDataFiles = []
             group = try train(name: name, template: task, members: members, xnli: xnli)
+            group.dataFiles = taskDataFiles
+            taskDataFiles.formUnion(readBefore)
             trainedGroups[name] = group
         }
+        taskDataFiles.formUnion(group.dataFiles)
         let rows = evaluated.rows
         let assignment = group.folds.map { ContiguousFolds(count: $0, rows: rows.count) }
         var logitsBySeed = [[Int: [Double]]](repeating: [:], count: group.heads.count)

@@ -18,10 +18,13 @@ public enum Metrics {
 
     /// Binary F1 of class 1: 2TP / (2TP + FP + FN); 0 when there are no positives at all.
     public static func f1(predictions: [Int], labels: [Int]) -> Double {
-        var tp = 0, fp = 0, fn = 0
-        for (p, l) in zip(predictions, labels) {
-            if p == 1 && l == 1 { tp += 1 } else if p == 1 { fp += 1 } else if l == 1 { fn += 1 }
-        }
+        f1(ConfusionMatrix(predictions: predictions, labels: labels))
+    }
+
+    static func f1(_ confusion: ConfusionMatrix) -> Double {
+        guard let positive = confusion.classes.firstIndex(of: 1) else { return 0 }
+        let tp = confusion.count(label: positive, prediction: positive)
+        let fp = confusion.columnSum(positive) - tp, fn = confusion.rowSum(positive) - tp
         let denominator = 2 * tp + fp + fn
         return denominator == 0 ? 0 : Double(2 * tp) / Double(denominator)
     }
@@ -29,16 +32,15 @@ public enum Metrics {
     /// Matthews correlation for any number of classes (scikit-learn's multiclass formula, which reduces to
     /// the binary one); 0 when a denominator is 0.
     public static func matthewsCorrelation(predictions: [Int], labels: [Int]) -> Double {
-        let classes = Set(predictions).union(labels).sorted()
-        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        var truth = [Double](repeating: 0, count: classes.count), predicted = truth
-        var correct = 0.0
-        for (p, l) in zip(predictions, labels) {
-            truth[index[l]!] += 1
-            predicted[index[p]!] += 1
-            if p == l { correct += 1 }
-        }
-        let samples = Double(labels.count)
+        matthewsCorrelation(ConfusionMatrix(predictions: predictions, labels: labels))
+    }
+
+    /// Classes with no row add zeros only, so a matrix over more classes than occur gives the same value.
+    static func matthewsCorrelation(_ confusion: ConfusionMatrix) -> Double {
+        let k = confusion.classes.count
+        let truth = (0..<k).map { Double(confusion.rowSum($0)) }, predicted = (0..<k).map { Double(confusion.columnSum($0)) }
+        let correct = Double((0..<k).reduce(0) { $0 + confusion.count(label: $1, prediction: $1) })
+        let samples = Double(confusion.total)
         let covariance = correct * samples - zip(truth, predicted).reduce(0) { $0 + $1.0 * $1.1 }
         let predictedSpread = samples * samples - predicted.reduce(0) { $0 + $1 * $1 }
         let truthSpread = samples * samples - truth.reduce(0) { $0 + $1 * $1 }
@@ -105,4 +107,36 @@ public enum Metrics {
         let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
         return (mean, (squares / Double(values.count - 1)).squareRoot())
     }
+}
+
+/// Rows counted by (label, prediction) class: all that F1 and Matthews correlation depend on, so that a
+/// bootstrap resample costs one count per row (`MetricStandardError`).
+struct ConfusionMatrix {
+    /// The class ids, ascending.
+    let classes: [Int]
+    /// Row-major by label then prediction, over `classes`' positions.
+    var counts: [Int]
+
+    init(classes: [Int]) {
+        self.classes = classes
+        counts = [Int](repeating: 0, count: classes.count * classes.count)
+    }
+
+    /// Over the classes that occur in either list.
+    init(predictions: [Int], labels: [Int]) {
+        precondition(predictions.count == labels.count)
+        self.init(classes: Set(predictions).union(labels).sorted())
+        for cell in cells(predictions: predictions, labels: labels) { counts[cell] += 1 }
+    }
+
+    /// Each row's position in `counts`; every id must be one of `classes`.
+    func cells(predictions: [Int], labels: [Int]) -> [Int] {
+        let position = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        return zip(labels, predictions).map { position[$0]! * classes.count + position[$1]! }
+    }
+
+    var total: Int { counts.reduce(0, +) }
+    func count(label: Int, prediction: Int) -> Int { counts[label * classes.count + prediction] }
+    func rowSum(_ label: Int) -> Int { (0..<classes.count).reduce(0) { $0 + count(label: label, prediction: $1) } }
+    func columnSum(_ prediction: Int) -> Int { (0..<classes.count).reduce(0) { $0 + count(label: $1, prediction: prediction) } }
 }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// One evaluated row as samples_TASK.jsonl records it (lm-evaluation-harness keeps one such line per doc).
+/// One evaluated row as samples_TASK.jsonl records it (lm-evaluation-harness keeps one such line per doc,
+/// with the doc itself): the row's index, its text(s), the gold and predicted class ids with their names, and
+/// the logits. Lines written before the texts and names were recorded still decode (those fields nil).
 public struct SampleRecord: Codable, Sendable, Equatable {
     /// The row's index in its data file (`ExampleRow.index`).
     public let index: Int
@@ -9,12 +11,38 @@ public struct SampleRecord: Codable, Sendable, Equatable {
     /// Predicted class id (argmax) or the regression score.
     public let prediction: Double
     public let logits: [Float]
+    /// The row's text, and the second text of a pair task (HF tokenizers' `text` and `text_pair`).
+    public let text: String?
+    public let textPair: String?
+    /// The names of `label` and `prediction` (the task's label_list); nil for regression and unlabeled rows.
+    public let labelName: String?
+    public let predictionName: String?
 
-    public init(index: Int, label: Double?, prediction: Double, logits: [Float]) {
+    public init(index: Int, label: Double?, prediction: Double, logits: [Float], text: String? = nil, textPair: String? = nil,
+                labelName: String? = nil, predictionName: String? = nil) {
         self.index = index
         self.label = label
         self.prediction = prediction
         self.logits = logits
+        self.text = text
+        self.textPair = textPair
+        self.labelName = labelName
+        self.predictionName = predictionName
+    }
+
+    /// The record of `row`, named through `labelNames` (nil: a regression task).
+    public init(row: ExampleRow, prediction: Double, logits: [Float], labelNames: [String]?) {
+        func name(_ value: Double?) -> String? {
+            guard let labelNames, let value, let id = Int(exactly: value), labelNames.indices.contains(id) else { return nil }
+            return labelNames[id]
+        }
+        self.init(index: row.index, label: row.label?.value, prediction: prediction, logits: logits, text: row.textA, textPair: row.textB,
+                  labelName: name(row.label?.value), predictionName: name(prediction))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, label, prediction, logits, text
+        case textPair = "text_pair", labelName = "label_name", predictionName = "prediction_name"
     }
 }
 

@@ -151,6 +151,7 @@ struct Eval: ParsableCommand {
             options.renderedDatasets = rendered
             options.label = label
             options.toolVersion = PixelGPT.toolVersion
+            options.gitRevision = ToolRevision.ofRunningExecutable()
             let seeds = self.seeds ?? "42"
             let seedList = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let parsedSeeds = seedList.compactMap { Int($0) }

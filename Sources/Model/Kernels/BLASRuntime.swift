@@ -14,6 +14,9 @@ public enum BLASRuntime {
     public static var gemmInstructionSet: String { GEMMInstructionSet.current.name }
     /// The thread count in force: the kernels' workers and OpenBLAS's threads (set together, once).
     public static var threads: Int { KernelThreads.current }
+    /// `openblas_get_num_threads()`: OpenBLAS's own count (its environment variables or the cores, unless
+    /// `setThreads` set it).
+    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
     /// Sets the process default, once, before any pass runs (`--threads`). Results do not depend on it.
     public static func setThreads(_ count: Int) {
         KernelThreads.setDefault(count)
