@@ -402,9 +402,12 @@ public final class EvaluationRun {
 
         let evaluatedIndices = Set(rows.map(\.index))
         let scored = log.orderedRecords.filter { $0.label != nil && evaluatedIndices.contains($0.index) }
+        // A metric undefined on these rows (a correlation of constant predictions or of one row, where scipy
+        // warns and returns nan) is left out and said in `problems`: JSON has no NaN.
         func metricValues(predictions: [Double], labels: [Double]) -> [String: Double] {
             guard !labels.isEmpty else { return [:] }
             return Dictionary(uniqueKeysWithValues: task.metricList.map(\.metric).map { ($0.rawValue, Metrics.value($0, predictions: predictions, labels: labels)) })
+                .filter { $0.value.isFinite }
         }
         var metrics = metricValues(predictions: scored.map(\.prediction), labels: scored.map { $0.label! })
         var metricsStd: [String: Double]?
@@ -418,7 +421,9 @@ public final class EvaluationRun {
             if bySeed.count > 1, !metrics.isEmpty {
                 var std: [String: Double] = [:]
                 for key in metrics.keys {
-                    let summary = Metrics.meanAndSampleStandardDeviation(bySeed.map { $0[key]! })
+                    let values = bySeed.compactMap { $0[key] }
+                    guard values.count == bySeed.count else { metrics[key] = nil; continue }  // undefined for some seed
+                    let summary = Metrics.meanAndSampleStandardDeviation(values)
                     metrics[key] = summary.mean
                     std[key] = summary.standardDeviation
                 }
@@ -439,12 +444,20 @@ public final class EvaluationRun {
                 standardErrors = MetricStandardError.standardErrors(names, predictionsBySeed: [scored.map(\.prediction)], labels: scored.map { $0.label! })
             }
         }
+        var problems = data.problems.prefix(20).map(\.description)
+        if !scored.isEmpty, featurePlanner == nil {
+            for name in task.metricList.map(\.metric.rawValue) where metrics[name] == nil {
+                let problem = "\(name): undefined on these \(scored.count) rows (constant predictions or labels, or a single row); left out"
+                self.log("warning: \(task.task): " + problem)
+                problems.append(problem)
+            }
+        }
         let combined = Metrics.combinedScore(task.metricList.compactMap { metrics[$0.metric.rawValue] })
         let stdText = { (key: String) in metricsStd?[key].map { String(format: " ± %.4f", $0) } ?? "" }
-        if featurePlanner == nil { self.log("\(task.task): " + (metrics.isEmpty ? "no labels, predictions only" : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", "))) }
+        if featurePlanner == nil { self.log("\(task.task): " + (metrics.isEmpty ? (scored.isEmpty ? "no labels, predictions only" : "no metric defined on these rows") : metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4f", $0.value))\(stdText($0.key))" }.joined(separator: ", "))) }
         var result = EvaluationResults.TaskResult(
             task: task.task, taskVersion: task.metadata.version, split: split.rawValue, splitNote: note, file: file,
-            rows: rows.count, skippedRows: data.problems.count, problems: data.problems.prefix(20).map(\.description),
+            rows: rows.count, skippedRows: data.problems.count, problems: problems,
             labeled: !scored.isEmpty, metrics: metrics, combinedScore: combined, selectionMetric: task.pixelgpt.selectionMetric.rawValue,
             head: head.info, samplesFile: (samplesPath as NSString).lastPathComponent, seeds: tuned?.seeds ?? [],
             metricsStd: metricsStd, metricsBySeed: metricsBySeed, selection: tuned?.selection)

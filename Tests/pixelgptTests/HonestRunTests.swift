@@ -162,6 +162,20 @@ import Testing
         HostileInputTests.expectOneLineError(missing, containing: ["baidu/Other", "Hugging Face cache"])
     }
 
+    /// A metric undefined on the evaluated rows (Pearson of one row, as scipy returns nan) used to make the
+    /// results.json write fail ("Unable to encode Double.nan") after the whole run; it is left out and said.
+    @Test func anUndefinedMetricIsLeftOutAndSaid() throws {
+        let dir = try TemporaryDirectory()
+        let model = try HostileInputTests.tinyCheckpoint(dir)
+        let run = try HostileInputTests.run(["eval", "--model", model, "--tasks", "stsb", "--modality", "text", "--data-dir", Self.samples,
+                                             "--limit", "1", "--train-limit", "16", "--output-dir", dir.file("out")], seconds: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("warning: stsb: pearson: undefined on these 1 rows"))
+        let task = try #require((try Self.json(dir.file("out/results.json"))["tasks"] as? [[String: Any]])?.first)
+        #expect((task["metrics"] as? [String: Double])?.isEmpty == true)
+        #expect((task["problems"] as? [String])?.contains { $0.hasPrefix("spearmanr: undefined") } == true)
+    }
+
     /// Item 7: runs differing only in --limit could not share a report ("already has rte ... with other
     /// numbers") and rows were named after directories. `--label` names the run in results.json and the report.
     @Test func labelledRunsAreRowsOfTheirOwn() throws {
