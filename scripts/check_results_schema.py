@@ -7,6 +7,7 @@
   (std ddof=1 / sqrt(n)) to 1e-12; the bootstrapped ones agree within 20% with a bootstrap by
   scikit-learn/scipy over the samples (2000 resamples of numpy's own);
 - each `data_sha256` entry is the SHA-256 of the file (hashlib), and the run-wide table holds every task's;
+- `results` and `versions` (lm-evaluation-harness's layout) say what `tasks` says, task by task;
 - each samples line names its labels through the task's `label_names` and its text occurs in the data file;
 - with --this-machine: `cpu` is this machine's (/proc/cpuinfo) and `git_revision` is HEAD of the checkout
   holding this script (as the executable that wrote the file was built there).
@@ -32,7 +33,7 @@ SCHEMA = os.path.join(ROOT, "docs", "results.schema.json")
 
 # The fields issue 18 lists, as paths: a version 3 file without any of them must not validate.
 REQUIRED_TOP = ["tool_version", "git_revision", "cpu", "blas_core", "threads", "blas_threads", "runtime_seconds",
-                "command_line", "data_sha256", "batch_size", "requested_batch_size", "gemm_instruction_set"]
+                "command_line", "data_sha256", "batch_size", "requested_batch_size", "gemm_instruction_set", "results", "versions"]
 REQUIRED_TASK = ["metrics", "metrics_stderr", "stderr_method", "runtime_seconds", "rows_per_second", "label_names",
                  "data_sha256"]
 
@@ -128,6 +129,18 @@ def check_hashes(results, problems):
                 problems.append(f"{task['task']}: data_sha256 {relative} is not in the run-wide table")
 
 
+def check_harness_view(results, problems):
+    expected = {}
+    for task in results["tasks"]:
+        values = dict(task["metrics"])
+        values.update({f"{name}_stderr": error for name, error in task["metrics_stderr"].items() if name in task["metrics"]})
+        expected[task["task"]] = values
+    if results["results"] != expected:
+        problems.append(f"results {results['results']} is not tasks' metrics and standard errors {expected}")
+    if results["versions"] != {task["task"]: task["task_version"] for task in results["tasks"]}:
+        problems.append(f"versions {results['versions']} are not the tasks' task_version")
+
+
 def check_machine(results, problems):
     fields = {}
     with open("/proc/cpuinfo") as f:
@@ -165,6 +178,7 @@ def main(directory, this_machine):
             with open(task["file"], encoding="utf-8", newline="") as f:
                 check_samples(task, rows, f.read(), problems)
         check_hashes(results, problems)
+        check_harness_view(results, problems)
         if this_machine:
             check_machine(results, problems)
     for problem in problems:

@@ -10,7 +10,8 @@ import Support
 /// fine-tuning seed; it adds `runtime_seconds`, `command_line`, `blas_core`, and per task `runtime_seconds`
 /// and `rows_per_second`; `label` (`--label`); the provenance fields `data_sha256` (every data file read),
 /// `git_revision`, `cpu` and `blas_threads`; per task the standard errors `metrics_stderr` with their
-/// `stderr_method`, `label_names` and the task's own `data_sha256`. docs/results.schema.json is the
+/// `stderr_method`, `label_names` and the task's own `data_sha256`; `results` and `versions`, the tasks keyed
+/// by name as lm-evaluation-harness writes them. docs/results.schema.json is the
 /// schema of what version 3 writes. Every added field is optional in Swift, so files of versions 1 and 2
 /// still decode.
 public struct EvaluationResults: Codable, Sendable {
@@ -196,9 +197,24 @@ public struct EvaluationResults: Codable, Sendable {
     public let renderer: RenderEnvironment?
     public let tasks: [TaskResult]
     public let skipped: [SkippedTask]
+    /// lm-evaluation-harness's view of `tasks` (version 3): by task name, each metric beside its standard
+    /// error as `<metric>_stderr`, as lm-eval's `results` holds `acc` and `acc_stderr`.
+    public var results: [String: [String: Double]]?
+    /// The task file's version by task name (lm-eval's `versions`; version 3).
+    public var versions: [String: Int]?
+
+    /// Fills `results` and `versions` from `tasks`, so that the two views cannot disagree.
+    public mutating func indexTasksByName() {
+        results = Dictionary(tasks.map { task in
+            var values = task.metrics
+            for (metric, error) in task.metricsStderr ?? [:] where task.metrics[metric] != nil { values[metric + "_stderr"] = error }
+            return (task.task, values)
+        }, uniquingKeysWith: { first, _ in first })
+        versions = Dictionary(tasks.map { ($0.task, $0.taskVersion) }, uniquingKeysWith: { first, _ in first })
+    }
 
     enum CodingKeys: String, CodingKey {
-        case schema, version, created, model, modality, pooling, limit, threads, seed, seeds, renderer, tasks, skipped, label
+        case schema, version, created, model, modality, pooling, limit, threads, seed, seeds, renderer, tasks, skipped, label, results, versions
         case requestedBatchSize = "requested_batch_size", blasCore = "blas_core", runtimeSeconds = "runtime_seconds", commandLine = "command_line"
         case blasThreads = "blas_threads", cpu, gitRevision = "git_revision", dataSHA256 = "data_sha256"
         case toolVersion = "tool_version", batchSize = "batch_size", dataDirectory = "data_directory"

@@ -196,6 +196,7 @@ public final class EvaluationRun {
         output.gitRevision = JSONNullable(options.gitRevision)
         output.dataSHA256 = dataDigestTable(dataDigests.keys)
         output.runtimeSeconds = Self.rounded(Date().timeIntervalSince(started))
+        output.indexTasksByName()
         // A sharded run's planning pass has zero features: its metrics mean nothing and are not written.
         guard featurePlanner == nil else { return output }
         let encoder = JSONEncoder()
