@@ -83,6 +83,11 @@ def check_numbers(driver, runs):
                     expected += "±" + shown(std)
                 if cell.text != expected:
                     fail("%s: %s shows %r, results.json gives %r" % (key, metric, cell.text, expected))
+                error = (task.get("metrics_stderr") or {}).get(metric)
+                expected_error = "–" if error is None else "%s (%s)" % (shown(error), task["stderr_method"][metric])
+                error_cell = cell.find_element(By.XPATH, "following-sibling::td[@class='stderr']")
+                if error_cell.text != expected_error:
+                    fail("%s: %s standard error shows %r, results.json gives %r" % (key, metric, error_cell.text, expected_error))
                 checked += 1
     for cell in driver.find_elements(By.CSS_SELECTOR, "table.leaderboard td[data-value]"):
         value = float(cell.get_attribute("data-value"))

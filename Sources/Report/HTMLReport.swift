@@ -306,10 +306,13 @@ public struct HTMLReport {
         out += "<h3 id=\"\(task.key)-title\">\(HTMLText.escaped(result.task)) <small>\(HTMLText.escaped(runLabel(task)))</small></h3>\n"
         out += "<p class=\"facts\">split <code>\(HTMLText.escaped(result.split))</code> of <code>\(HTMLText.escaped(result.file))</code>; "
         out += "<span data-field=\"rows\">\(result.rows)</span> rows evaluated, <span data-field=\"skipped_rows\">\(result.skippedRows)</span> skipped; \(HTMLText.escaped(result.head.kind)) head</p>\n"
-        out += "<table class=\"metrics\"><caption>metrics (percent)</caption><thead><tr><th scope=\"col\">metric</th><th scope=\"col\">value</th></tr></thead><tbody>"
+        out += "<table class=\"metrics\"><caption>metrics (percent; ± sample std over seeds where several trained heads)</caption><thead><tr><th scope=\"col\">metric</th><th scope=\"col\">value</th><th scope=\"col\">standard error over rows</th></tr></thead><tbody>"
         for (name, value) in result.metrics.sorted(by: { $0.key < $1.key }) {
             let cell = LeaderboardTable.Cell(mean: value, std: result.metricsStd?[name])
-            out += "<tr><th scope=\"row\">\(HTMLText.escaped(name))</th><td data-metric=\"\(HTMLText.escaped(name))\" data-value=\"\(value)\">\(HTMLText.escaped(LeaderboardTable.format(cell: cell)))</td></tr>"
+            // Version 3 files: lm-eval's `<metric>_stderr`, with how it was computed (analytic or bootstrap).
+            let stderr = result.metricsStderr?[name].map { LeaderboardTable.format($0) + (result.stderrMethod?[name].map { " (\($0))" } ?? "") } ?? "–"
+            out += "<tr><th scope=\"row\">\(HTMLText.escaped(name))</th><td data-metric=\"\(HTMLText.escaped(name))\" data-value=\"\(value)\">\(HTMLText.escaped(LeaderboardTable.format(cell: cell)))</td>"
+                + "<td class=\"stderr\">\(HTMLText.escaped(stderr))</td></tr>"
         }
         out += "</tbody></table>\n"
         if task.isClassification {
