@@ -125,6 +125,13 @@ class Targets:
         rendered = gzip.open(RENDERED_FIXTURE).read().split(b"\n")[:3]
         self.png_row = json.loads(rendered[0])
         png = base64.b64decode(self.png_row["image"])
+        # A finished evaluation (the checkpoint's own head, 4 RTE rows): its results.json for `report`, its samples
+        # file for `eval --resume` (which re-reads every line before continuing).
+        self.data = work + "/data"
+        os.makedirs(self.data + "/glue/RTE")
+        shutil.copy(REPO + "/samples/glue/RTE/dev.tsv", self.data + "/glue/RTE/dev.tsv")
+        self.run = work + "/run"
+        subprocess.run([tool] + self.resumed_eval(self.run)[:-1], **quiet)
         self.all = {
             "safetensors": (safetensors_bytes({"a": ("F32", [2, 3], floats(6)), "b": ("I64", [2], struct.pack("<2q", 1, -1))},
                                               {"format": "pt", "note": "x"}), "m.safetensors", False, self.inspect),
@@ -137,6 +144,8 @@ class Targets:
             "tokenizer-model": (open(TOKENIZER_FIXTURE, "rb").read(), "tokenizer.model", False, self.tokenize),
             "rendered-rows": (b"\n".join(rendered) + b"\n", "part-00000", True, self.rendered),
             "png": (png, "image.png", False, self.png),
+            "results-json": (open(self.run + "/results.json", "rb").read(), "results.json", True, self.report),
+            "samples-jsonl": (open(self.run + "/samples_rte.jsonl", "rb").read(), "samples_rte.jsonl", True, self.resume),
         }
 
     @staticmethod
@@ -187,6 +196,20 @@ class Targets:
 
     def eval_jsonl(self, d, path):
         return self.eval_rows(d, path, "dev.jsonl", ["--tasks-dir", self.jsonl_tasks])
+
+    def resumed_eval(self, output):
+        return ["eval", "--model", self.classifier, "--tasks", "rte", "--modality", "text", "--tokenizer", TOKENIZER_FIXTURE,
+                "--data-dir", self.data, "--output-dir", output, "--limit", "4", "--head", "checkpoint", "--resume"]
+
+    def report(self, d, path):
+        return ["report", path, "--output-dir", d + "/out"]
+
+    def resume(self, d, path):
+        # The finished run's directory with the mutated samples file: --resume must read it or refuse it.
+        output = d + "/run"
+        shutil.copytree(self.run, output)
+        shutil.copyfile(path, output + "/samples_rte.jsonl")
+        return self.resumed_eval(output)
 
     def tokenize(self, d, path):
         return ["tokenize", "--tokenizer", path, "--text", "Hello world, this is a test."]

@@ -354,6 +354,12 @@ public final class EvaluationRun {
         let samplesPath = Self.samplesPath(task, in: options.outputDirectory)
         try recordTask(task, evaluated: evaluated, samplesPath: samplesPath)
         let log = try SampleLog(path: samplesPath, resume: options.resume)
+        let rowsByIndex = Dictionary(rows.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        for (index, record) in log.records.sorted(by: { $0.key < $1.key }) {
+            let problem = rowsByIndex[index].map { record.problem(against: $0, classes: task.outputType == .regression ? nil : task.numLabels) }
+                ?? "row \(index) is not one of this run's \(rows.count) rows"
+            if let problem { throw TaskError(task: samplesPath, key: "row \(index)", reason: problem + "; remove the file or run without --resume") }
+        }
         let images = try renderedImages(file, task: task, featurizer: featurizer)
         var tuned: FinetunedTask?
         let head: Head

@@ -44,6 +44,27 @@ public struct SampleRecord: Codable, Sendable, Equatable {
         case index, label, prediction, logits, text
         case textPair = "text_pair", labelName = "label_name", predictionName = "prediction_name"
     }
+
+    /// Why this record, read back by `--resume`, cannot be `row`'s result under a head of `classes` outputs
+    /// (nil: a regression score), or nil when it can. A samples file edited or damaged since it was written
+    /// would otherwise reach the metrics (a prediction of 9.2e18 is no class) or score the wrong rows.
+    public func problem(against row: ExampleRow, classes: Int?) -> String? {
+        guard label == row.label?.value else { return "label \(label.map { "\($0)" } ?? "none") is not the data file's \(row.label.map { "\($0.value)" } ?? "none")" }
+        if let text, text != row.textA { return "its text is not the data file's row \(row.index)" }
+        if let textPair, textPair != row.textB { return "its second text is not the data file's row \(row.index)" }
+        guard logits.count == (classes ?? 1), logits.allSatisfy(\.isFinite) else {
+            return "\(logits.count) logits where the head gives \(classes ?? 1) finite ones"
+        }
+        if let classes {
+            // The stored logits are Float roundings of the ones argmax saw: the predicted one is still a maximum.
+            guard let id = Int(exactly: prediction), (0..<classes).contains(id), logits.allSatisfy({ $0 <= logits[id] }) else {
+                return "prediction \(prediction) is not the argmax of its logits"
+            }
+        } else if Float(prediction) != logits[0] {
+            return "prediction \(prediction) is not its score \(logits[0])"
+        }
+        return nil
+    }
 }
 
 /// samples_TASK.jsonl, appended line by line as rows finish, so that an interrupted run leaves a valid

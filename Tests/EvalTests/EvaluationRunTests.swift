@@ -130,6 +130,17 @@ import Testing
         #expect(again.tasks.map(\.metrics) == first.tasks.map(\.metrics))
         #expect(try Data(contentsOf: URL(fileURLWithPath: output + "/samples_rte.jsonl")) == samples)
 
+        // A samples line edited since (a prediction that is no class) is refused naming the file and row.
+        let original = String(decoding: samples, as: UTF8.self)
+        let prediction = try #require(original.firstRange(of: /"prediction":[0-9],/))
+        let edited = original.replacingCharacters(in: prediction, with: #""prediction":7,"#)
+        #expect(edited != original)
+        try edited.write(toFile: output + "/samples_rte.jsonl", atomically: true, encoding: .utf8)
+        #expect { try EvaluationRun(options: resumed, log: { _ in }, progressOutput: { _ in }).run() } throws: {
+            "\($0)".contains("samples_rte.jsonl: row ") && "\($0)".contains("prediction 7.0 is not the argmax") && !"\($0)".contains("\n")
+        }
+        try samples.write(to: URL(fileURLWithPath: output + "/samples_rte.jsonl"))
+
         // Samples with no record of what made them (an older run directory) are not resumed either.
         try FileManager.default.removeItem(atPath: output + "/run.json")
         #expect { try EvaluationRun(options: resumed, log: { _ in }, progressOutput: { _ in }).run() } throws: {
