@@ -146,6 +146,7 @@ class Targets:
             "png": (png, "image.png", False, self.png),
             "results-json": (open(self.run + "/results.json", "rb").read(), "results.json", True, self.report),
             "samples-jsonl": (open(self.run + "/samples_rte.jsonl", "rb").read(), "samples_rte.jsonl", True, self.resume),
+            "samples-html": (open(self.run + "/samples_rte.jsonl", "rb").read(), "samples_rte.jsonl", True, self.html_report),
         }
 
     @staticmethod
@@ -204,12 +205,18 @@ class Targets:
     def report(self, d, path):
         return ["report", path, "--output-dir", d + "/out"]
 
-    def resume(self, d, path):
-        # The finished run's directory with the mutated samples file: --resume must read it or refuse it.
+    def with_samples(self, d, path):
+        """A copy of the finished run's directory holding the mutated samples file."""
         output = d + "/run"
         shutil.copytree(self.run, output)
         shutil.copyfile(path, output + "/samples_rte.jsonl")
-        return self.resumed_eval(output)
+        return output
+
+    def resume(self, d, path):
+        return self.resumed_eval(self.with_samples(d, path))
+
+    def html_report(self, d, path):
+        return ["report", self.with_samples(d, path), "--output-dir", d + "/out", "--html", d + "/html"]
 
     def tokenize(self, d, path):
         return ["tokenize", "--tokenizer", path, "--text", "Hello world, this is a test."]

@@ -81,6 +81,11 @@ struct RunSamples {
             guard let row = byIndex[record.index] else {
                 throw ReportError(file: samplesPath, key: "index \(record.index)", reason: "no such row in \(result.file); the data file changed since the run")
             }
+            // A record edited or damaged since the run would mislabel the page (or trap converting a
+            // prediction that is no class).
+            if let problem = record.problem(against: row, classes: task.outputType == .classification ? task.numLabels : nil) {
+                throw ReportError(file: samplesPath, key: "index \(record.index)", reason: problem)
+            }
             return Row(record: record, textA: row.textA, textB: row.textB,
                        probabilities: task.outputType == .classification ? Self.softmax(record.logits) : [])
         }

@@ -8,7 +8,8 @@ import Testing
 /// successes are both fine.
 @Suite struct FuzzSmokeTests {
     static let targets = ["safetensors", "sharded-index", "hdf5", "config-json", "task-yaml", "tsv-rows", "jsonl-rows",
-                          "tokenizer-model", "rendered-rows", "png", "results-json", "samples-jsonl"]
+                          "tokenizer-model", "rendered-rows", "png", "results-json", "samples-jsonl",
+                          "samples-html"]
 
     @Test(.enabled(if: PythonReference.isAvailable("gzip, resource")))
     func tenMutatedInputsPerParserNeitherCrashNorHang() throws {

@@ -176,6 +176,23 @@ import Testing
         #expect((task["problems"] as? [String])?.contains { $0.hasPrefix("spearmanr: undefined") } == true)
     }
 
+    /// A samples line damaged since the run (scripts/fuzz.py's samples-html target: a prediction of 1e300)
+    /// trapped `report --html` converting it to a class; it is refused naming the file and row.
+    @Test func aDamagedSamplesLineIsRefusedByTheHTMLReport() throws {
+        let dir = try TemporaryDirectory()
+        let model = try HostileInputTests.tinyCheckpoint(dir)
+        let run = try HostileInputTests.run(["eval", "--model", model, "--tasks", "rte", "--modality", "text", "--data-dir", Self.samples,
+                                             "--limit", "4", "--train-limit", "8", "--output-dir", dir.file("run")], seconds: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let samples = dir.file("run/samples_rte.jsonl")
+        let text = try String(contentsOfFile: samples, encoding: .utf8)
+        let prediction = try #require(text.firstRange(of: /"prediction":[0-9],/))
+        try text.replacingCharacters(in: prediction, with: #""prediction":1e300,"#).write(toFile: samples, atomically: true, encoding: .utf8)
+        let report = try HostileInputTests.run(["report", dir.file("run"), "--output-dir", dir.file("out"), "--html", dir.file("html")])
+        HostileInputTests.expectOneLineError(report, containing: ["samples_rte.jsonl", "index 0", "is not the argmax"])
+        #expect(!FileManager.default.fileExists(atPath: dir.file("html/index.html")))
+    }
+
     /// Item 7: runs differing only in --limit could not share a report ("already has rte ... with other
     /// numbers") and rows were named after directories. `--label` names the run in results.json and the report.
     @Test func labelledRunsAreRowsOfTheirOwn() throws {
