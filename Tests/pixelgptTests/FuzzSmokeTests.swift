@@ -9,7 +9,7 @@ import Testing
 @Suite struct FuzzSmokeTests {
     static let targets = ["safetensors", "sharded-index", "hdf5", "config-json", "task-yaml", "tsv-rows", "jsonl-rows",
                           "tokenizer-model", "rendered-rows", "png", "results-json", "samples-jsonl",
-                          "samples-html"]
+                          "samples-html", "shard-json"]
 
     @Test(.enabled(if: PythonReference.isAvailable("gzip, resource")))
     func tenMutatedInputsPerParserNeitherCrashNorHang() throws {
