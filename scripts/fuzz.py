@@ -133,8 +133,8 @@ class Targets:
         self.run = work + "/run"
         subprocess.run([tool] + self.resumed_eval(self.run)[:-1], **quiet)
         # The same run as one shard (`--shard 0/1`): its shard.json for `merge`.
-        self.sharded = work + "/sharded"
-        subprocess.run([tool] + self.resumed_eval(self.sharded)[:-1] + ["--shard", "0/1"], **quiet)
+        self.one_shard = work + "/one-shard"
+        subprocess.run([tool] + self.resumed_eval(self.one_shard)[:-1] + ["--shard", "0/1"], **quiet)
         self.all = {
             "safetensors": (safetensors_bytes({"a": ("F32", [2, 3], floats(6)), "b": ("I64", [2], struct.pack("<2q", 1, -1))},
                                               {"format": "pt", "note": "x"}), "m.safetensors", False, self.inspect),
@@ -150,7 +150,7 @@ class Targets:
             "results-json": (open(self.run + "/results.json", "rb").read(), "results.json", True, self.report),
             "samples-jsonl": (open(self.run + "/samples_rte.jsonl", "rb").read(), "samples_rte.jsonl", True, self.resume),
             "samples-html": (open(self.run + "/samples_rte.jsonl", "rb").read(), "samples_rte.jsonl", True, self.html_report),
-            "shard-json": (open(self.sharded + "/shards/0-of-1/shard.json", "rb").read(), "shard.json", True, self.merge),
+            "shard-json": (open(self.one_shard + "/shards/0-of-1/shard.json", "rb").read(), "shard.json", True, self.merge),
         }
 
     @staticmethod
@@ -220,8 +220,8 @@ class Targets:
         return self.resumed_eval(self.with_samples(d, path))
 
     def merge(self, d, path):
-        output = d + "/sharded"
-        shutil.copytree(self.sharded, output)
+        output = d + "/one-shard"
+        shutil.copytree(self.one_shard, output)
         shutil.copyfile(path, output + "/shards/0-of-1/shard.json")
         return ["merge", output]
 
