@@ -131,10 +131,10 @@ class Targets:
         os.makedirs(self.data + "/glue/RTE")
         shutil.copy(REPO + "/samples/glue/RTE/dev.tsv", self.data + "/glue/RTE/dev.tsv")
         self.run = work + "/run"
-        subprocess.run([tool] + self.resumed_eval(self.run)[:-1], **quiet)
+        subprocess.run([tool] + self.eval_command(self.run), **quiet)
         # The same run as one shard (`--shard 0/1`): its shard.json for `merge`.
         self.one_shard = work + "/one-shard"
-        subprocess.run([tool] + self.resumed_eval(self.one_shard)[:-1] + ["--shard", "0/1"], **quiet)
+        subprocess.run([tool] + self.eval_command(self.one_shard) + ["--shard", "0/1"], **quiet)
         self.all = {
             "safetensors": (safetensors_bytes({"a": ("F32", [2, 3], floats(6)), "b": ("I64", [2], struct.pack("<2q", 1, -1))},
                                               {"format": "pt", "note": "x"}), "m.safetensors", False, self.inspect),
@@ -202,9 +202,10 @@ class Targets:
     def eval_jsonl(self, d, path):
         return self.eval_rows(d, path, "dev.jsonl", ["--tasks-dir", self.jsonl_tasks])
 
-    def resumed_eval(self, output):
+    def eval_command(self, output):
+        """The finished evaluation the results, samples and shard targets start from."""
         return ["eval", "--model", self.classifier, "--tasks", "rte", "--modality", "text", "--tokenizer", TOKENIZER_FIXTURE,
-                "--data-dir", self.data, "--output-dir", output, "--limit", "4", "--head", "checkpoint", "--resume"]
+                "--data-dir", self.data, "--output-dir", output, "--limit", "4", "--head", "checkpoint"]
 
     def report(self, d, path):
         return ["report", path, "--output-dir", d + "/out"]
@@ -217,7 +218,7 @@ class Targets:
         return output
 
     def resume(self, d, path):
-        return self.resumed_eval(self.with_samples(d, path))
+        return self.eval_command(self.with_samples(d, path)) + ["--resume"]
 
     def merge(self, d, path):
         output = d + "/one-shard"
@@ -251,16 +252,24 @@ def limit_address_space():
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
-def classify(command, timeout):
+def run_child(command, timeout, **options):
+    """Runs `command` without stdout; returns ("hang", "") past `timeout`, ("signal", stderr) when a signal
+    ended it (a negative status, or a shell's 128 + N), else (exit status, stderr). Shared with fuzz_hdf5.py."""
     try:
-        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
-                              preexec_fn=limit_address_space, cwd=REPO)
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, **options)
     except subprocess.TimeoutExpired:
         return "hang", ""
     stderr = done.stderr.decode("utf-8", "replace")
-    if done.returncode < 0 or done.returncode > 128:
+    return ("signal" if done.returncode < 0 or done.returncode > 128 else done.returncode), stderr
+
+
+def classify(command, timeout):
+    status, stderr = run_child(command, timeout, preexec_fn=limit_address_space, cwd=REPO)
+    if status == "hang":
+        return "hang", ""
+    if status == "signal":
         return "crash", stderr
-    if done.returncode == 0:
+    if status == 0:
         return "ok", stderr
     lines = stderr.strip().splitlines()
     errors = [l for l in lines if l.startswith("error:")]

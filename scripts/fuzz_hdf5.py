@@ -10,18 +10,16 @@ Exit status 1 when any run died by a signal, hung, or printed more than one erro
 """
 import argparse, collections, concurrent.futures, os, random, subprocess, sys, tempfile
 
+from fuzz import run_child  # the same child-process runner; this campaign keeps its own outcome categories
+
 
 def run(command, timeout):
-    try:
-        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "hang", ""
-    stderr = done.stderr.decode("utf-8", "replace")
-    if done.returncode < 0 or done.returncode > 128:
-        return "signal", stderr
-    if done.returncode == 0:
+    status, stderr = run_child(command, timeout)
+    if status in ("hang", "signal"):
+        return status, stderr
+    if status == 0:
         return "success", stderr
-    if done.returncode == 1 and not stderr.strip():
+    if status == 1 and not stderr.strip():
         return "differs", stderr  # verify's verdict on a changed tensor value: stdout, no error
     lines = [l for l in stderr.splitlines() if l.startswith("error:")]
     # Exactly one error line and nothing else that looks like a library's dump.
