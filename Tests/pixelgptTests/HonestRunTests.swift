@@ -7,6 +7,11 @@ import Testing
 @Suite struct HonestRunTests {
     static let samples = PythonReference.repositoryRoot + "/samples"
 
+    /// `pixelgpt eval --model MODEL --data-dir samples/ ARGUMENTS`, with the time a debug build needs.
+    static func evalOnSamples(_ model: String, _ arguments: [String]) throws -> CommandLineTests.Result {
+        try HostileInputTests.run(["eval", "--model", model, "--data-dir", samples] + arguments, seconds: 300)
+    }
+
     static func json(_ path: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
@@ -81,8 +86,7 @@ import Testing
     @Test func aCrossFittedProbeOnFewRowsWarns() throws {
         let dir = try TemporaryDirectory()
         let model = try HostileInputTests.tinyCheckpoint(dir)
-        let result = try HostileInputTests.run(["eval", "--model", model, "--tasks", "xnli_en", "--modality", "pixel", "--data-dir", Self.samples,
-                                                "--limit", "16", "--output-dir", dir.file("out")], seconds: 300)
+        let result = try Self.evalOnSamples(model, ["--tasks", "xnli_en", "--modality", "pixel", "--limit", "16", "--output-dir", dir.file("out")])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("warning: xnli_en: the cross-fitted probe trains on"), "\(result.stderr)")
     }
@@ -131,8 +135,7 @@ import Testing
     @Test func shippedSamplesHaveNoUnreadableRows() throws {
         let dir = try TemporaryDirectory()
         let model = try HostileInputTests.tinyCheckpoint(dir)
-        let result = try HostileInputTests.run(["eval", "--model", model, "--tasks", "wnli", "--modality", "pixel", "--data-dir", Self.samples,
-                                                "--limit", "2", "--train-limit", "4", "--output-dir", dir.file("out")], seconds: 300)
+        let result = try Self.evalOnSamples(model, ["--tasks", "wnli", "--modality", "pixel", "--limit", "2", "--train-limit", "4", "--output-dir", dir.file("out")])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stderr.contains("warning"), "\(result.stderr)")
         let task = try #require((try Self.json(dir.file("out/results.json"))["tasks"] as? [[String: Any]])?.first)
@@ -167,8 +170,7 @@ import Testing
     @Test func anUndefinedMetricIsLeftOutAndSaid() throws {
         let dir = try TemporaryDirectory()
         let model = try HostileInputTests.tinyCheckpoint(dir)
-        let run = try HostileInputTests.run(["eval", "--model", model, "--tasks", "stsb", "--modality", "text", "--data-dir", Self.samples,
-                                             "--limit", "1", "--train-limit", "16", "--output-dir", dir.file("out")], seconds: 300)
+        let run = try Self.evalOnSamples(model, ["--tasks", "stsb", "--modality", "text", "--limit", "1", "--train-limit", "16", "--output-dir", dir.file("out")])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("warning: stsb: pearson: undefined on these 1 rows"))
         let task = try #require((try Self.json(dir.file("out/results.json"))["tasks"] as? [[String: Any]])?.first)
@@ -181,8 +183,7 @@ import Testing
     @Test func aDamagedSamplesLineIsRefusedByTheHTMLReport() throws {
         let dir = try TemporaryDirectory()
         let model = try HostileInputTests.tinyCheckpoint(dir)
-        let run = try HostileInputTests.run(["eval", "--model", model, "--tasks", "rte", "--modality", "text", "--data-dir", Self.samples,
-                                             "--limit", "4", "--train-limit", "8", "--output-dir", dir.file("run")], seconds: 300)
+        let run = try Self.evalOnSamples(model, ["--tasks", "rte", "--modality", "text", "--limit", "4", "--train-limit", "8", "--output-dir", dir.file("run")])
         #expect(run.status == 0, "\(run.stderr)")
         let samples = dir.file("run/samples_rte.jsonl")
         let text = try String(contentsOfFile: samples, encoding: .utf8)
@@ -199,8 +200,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let model = try HostileInputTests.tinyCheckpoint(dir)
         for (label, limit) in [("first try", "4"), ("second try", "8")] {
-            let run = try HostileInputTests.run(["eval", "--model", model, "--tasks", "rte", "--modality", "pixel", "--data-dir", Self.samples,
-                                                 "--limit", limit, "--train-limit", "8", "--label", label, "--output-dir", dir.file(label)], seconds: 300)
+            let run = try Self.evalOnSamples(model, ["--tasks", "rte", "--modality", "pixel", "--limit", limit, "--train-limit", "8", "--label", label, "--output-dir", dir.file(label)])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(try Self.json(dir.file(label + "/results.json"))["label"] as? String == label)
         }
